@@ -1,0 +1,48 @@
+# Two commands: `make serve` and `make test`. Everything else is a step of those.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+BVTE_DATA_DIR ?= ./var
+export BVTE_DATA_DIR
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: install build serve test bench chromium clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[site,test,serve]'
+	touch $@
+
+install: $(VENV)/.installed
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+## build: the static site alone, into site/
+build: install
+	$(BIN)/mkdocs build --strict
+
+## serve: build, then serve the site and the functions on 127.0.0.1:$(PORT)
+serve: build
+	$(BIN)/bvte serve --port $(PORT) --data-dir $(BVTE_DATA_DIR)
+
+## chromium: Debian's Chromium for the browser tests (installed when root and missing)
+chromium:
+	@if [ -x /usr/bin/chromium ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; \
+	else echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi
+
+## test: the whole suite, browser and S3 tests included
+test: install node_modules/.package-lock.json chromium
+	$(BIN)/pytest
+
+## bench: benchmarks; figures go to bench/RESULTS.md by hand after reading them
+bench: install node_modules/.package-lock.json chromium
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf site .pytest_cache .hypothesis

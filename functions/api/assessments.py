@@ -1,0 +1,3 @@
+"""Handlers of the assessments endpoints (to be built)."""
+
+ROUTES: list = []

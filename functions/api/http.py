@@ -1,0 +1,99 @@
+"""Request, response and per-process context types shared by every adapter."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import IO, Any, Callable
+
+from ..config import Config
+
+
+@dataclass
+class Upload:
+    """One uploaded file. ``stream`` is positioned at 0; large files live on disk, not in memory."""
+
+    field: str
+    filename: str
+    content_type: str
+    stream: IO[bytes]
+
+    def read(self, limit: int | None = None) -> bytes:
+        self.stream.seek(0)
+        return self.stream.read() if limit is None else self.stream.read(limit)
+
+    def size(self) -> int:
+        pos = self.stream.tell()
+        self.stream.seek(0, 2)
+        end = self.stream.tell()
+        self.stream.seek(pos)
+        return end
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]  # keys lower-case
+    form: dict[str, list[str]] = field(default_factory=dict)
+    files: list[Upload] = field(default_factory=list)
+    json_body: Any = None
+    # Opaque client identity for rate limits only (an IP address): never stored or logged as is.
+    client_address: str = ""
+    # Scheme + host the request reached, e.g. "http://127.0.0.1:8000" (for the Origin check).
+    host_url: str = ""
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
+
+    def value(self, name: str, default: str = "") -> str:
+        """First value of a form field or JSON member, as text."""
+        if isinstance(self.json_body, dict):
+            v = self.json_body.get(name, default)
+            return v if isinstance(v, str) else (default if v is None else str(v))
+        values = self.form.get(name)
+        return values[0] if values else default
+
+    @property
+    def wants_json(self) -> bool:
+        accept = self.header("accept")
+        return self.json_body is not None or ("application/json" in accept and "text/html" not in accept)
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, payload: Any, headers: dict[str, str] | None = None) -> "Response":
+        body = json.dumps(payload, ensure_ascii=False).encode("utf-8")
+        return cls(status, body, {"Content-Type": "application/json; charset=utf-8", **(headers or {})})
+
+    @classmethod
+    def html(cls, status: int, text: str, headers: dict[str, str] | None = None) -> "Response":
+        return cls(status, text.encode("utf-8"), {"Content-Type": "text/html; charset=utf-8", **(headers or {})})
+
+
+@dataclass
+class Context:
+    """What handlers need that lives longer than a request: settings, storage, loaded data."""
+
+    config: Config
+    storage: Any
+    cache: dict[str, Any] = field(default_factory=dict)
+
+    def cached(self, name: str, load: Callable[[], Any]) -> Any:
+        if name not in self.cache:
+            self.cache[name] = load()
+        return self.cache[name]
+
+    def secret(self) -> bytes:
+        """The server secret for keyed hashes (see ``functions.server_secret``)."""
+        from ..server_secret import load_or_create_secret
+
+        return self.cached("secret", lambda: load_or_create_secret(self.config))
+
+
+Handler = Callable[[Request, Context], Response]

@@ -1,0 +1,58 @@
+"""Headers, Origin check and rate limits shared by the public endpoints."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from urllib.parse import urlsplit
+
+from .http import Context, Request
+
+# Every API answer: nothing cached, no referrer leaks, nothing from elsewhere may run.
+PUBLIC_HEADERS = {
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+    ),
+    "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
+}
+
+
+def same_origin(request: Request, ctx: Context) -> bool:
+    """True when a browser post comes from this site (or a configured origin).
+
+    Browsers send ``Origin`` on every cross-site POST; a request without it (curl, an old phone
+    browser on a same-origin form) is accepted, with ``Sec-Fetch-Site`` as a second signal.
+    """
+    origin = request.header("origin")
+    if not origin or origin == "null":
+        site = request.header("sec-fetch-site")
+        return site in ("", "same-origin", "none") and origin != "null"
+    origin = origin.rstrip("/")
+    allowed = set(ctx.config.allowed_origin_list)
+    if request.host_url:
+        allowed.add(request.host_url.rstrip("/"))
+    if origin in allowed:
+        return True
+    host = request.header("host")
+    return bool(host) and urlsplit(origin).netloc == host
+
+
+def client_key(request: Request, ctx: Context, scope: str, window: str) -> str:
+    """A keyed hash of the client address for one scope and time window: no IP is ever stored."""
+    secret = ctx.secret()
+    digest = hmac.new(secret, f"{scope}|{window}|{request.client_address}".encode(), hashlib.sha256)
+    return digest.hexdigest()[:32]
+
+
+def over_limit(request: Request, ctx: Context, scope: str, per_hour: int, *, now: float | None = None) -> bool:
+    """Count this request against ``per_hour`` for its client; True once the limit is passed."""
+    hour = time.strftime("%Y%m%d%H", time.gmtime(now if now is not None else time.time()))
+    key = client_key(request, ctx, scope, hour)
+    count = ctx.storage.increment(f"ratelimit/{scope}/{hour}/{key}")
+    return count > per_hour

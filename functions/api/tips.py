@@ -1,0 +1,3 @@
+"""Handlers of the tips endpoints (to be built)."""
+
+ROUTES: list = []

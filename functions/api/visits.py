@@ -1,0 +1,3 @@
+"""Handlers of the visits endpoints (to be built)."""
+
+ROUTES: list = []

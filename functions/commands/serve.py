@@ -1,0 +1,59 @@
+"""``bvte serve``: the built site and the functions on one local address (what ``make serve`` runs)."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import click
+from werkzeug.serving import WSGIRequestHandler, run_simple
+
+from ..config import Config
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """Access log without client addresses or query strings (DESIGN.md: logs hold no IPs)."""
+
+    def log_request(self, code="-", size="-"):
+        path = self.path.split("?", 1)[0]
+        self.log("info", '"%s %s" %s', self.command, path, getattr(code, "value", code))
+
+    def log(self, type, message, *args):  # noqa: A002 - werkzeug's signature
+        logging.getLogger("bvte.access").log(
+            logging.INFO if type == "info" else logging.WARNING, message % args
+        )
+
+
+def prepare(config: Config) -> list[str]:
+    """First-run set-up of the data directory; returns what it did, to tell the person."""
+    notes = []
+    Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+    try:
+        from ..keys import ensure_dev_keypair
+    except ImportError:
+        return notes
+    created = ensure_dev_keypair(config)
+    if created:
+        notes.append(
+            f"Đã tạo cặp khóa PHÁT TRIỂN tại {created} (chỉ để thử, không dùng thật). "
+            "Dùng `bvte keys generate` cho khóa của văn phòng."
+        )
+    return notes
+
+
+@click.command(help="Phục vụ trang web đã dựng và các hàm tiếp nhận tại http://127.0.0.1:PORT.")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int, envvar="PORT")
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="BVTE_DATA_DIR", default=Path("./var"))
+def serve(host: str, port: int, data_dir: Path) -> None:
+    from ..web import create_app
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    config = Config.from_env(data_dir=data_dir)
+    for note in prepare(config):
+        click.echo(note)
+    if not (Path(config.site_dir) / "index.html").is_file():
+        raise click.ClickException(f"Chưa có trang web đã dựng trong {config.site_dir}: chạy `make build` trước.")
+    app = create_app(config)
+    click.echo(f"Đang phục vụ tại http://{host}:{port}/ (dữ liệu: {config.data_dir}, lưu trữ: {config.storage})")
+    run_simple(host, port, app, threaded=True, request_handler=_QuietHandler)

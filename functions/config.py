@@ -1,0 +1,94 @@
+"""Settings: one dataclass, read from ``BVTE_*`` environment variables; explicit arguments win.
+
+Only this module (and the adapters that call it) reads the environment: ``core`` never does.
+Add a setting by adding a field with a default; ``from_env`` picks up ``BVTE_<FIELD NAME>``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, Mapping
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class Config:
+    # Where the local backend stores everything, and where dev keys/secrets are created.
+    data_dir: Path = Path("./var")
+    # The built site (served statically; its shell page gives API pages the site's look).
+    site_dir: Path = REPO_ROOT / "site"
+    # Markdown and YAML data: places, categories, rubrics, hotlines.
+    content_dir: Path = REPO_ROOT / "content"
+
+    # Storage: "local" (data_dir) or "s3" (any S3-compatible endpoint).
+    storage: str = "local"
+    s3_bucket: str = ""
+    s3_prefix: str = ""
+    s3_region: str = "ap-southeast-1"
+    s3_endpoint_url: str = ""
+    dynamodb_table: str = ""
+    dynamodb_endpoint_url: str = ""
+
+    # Secret for keyed hashes (receipts, access codes, rate-limit keys). Local: created in data_dir.
+    secret_key: str = ""
+    # The office's public key (base64, 32 bytes) tips are sealed to; empty = file in data_dir/keys.
+    public_key: str = ""
+
+    # Origins allowed to post forms (comma separated); the request's own host is always allowed.
+    allowed_origins: str = ""
+
+    # Tips.
+    tips_per_hour: int = 10
+    tip_max_attachments: int = 3
+    tip_max_attachment_bytes: int = 5 * 1024 * 1024
+    status_lookups_per_hour: int = 30
+
+    # Assessments.
+    assessment_max_file_bytes: int = 20 * 1024 * 1024
+    assessment_max_total_bytes: int = 100 * 1024 * 1024
+    access_code_attempts_per_hour: int = 10
+
+    # Largest request body accepted at all (bytes): above it, 413 before reading.
+    max_request_bytes: int = 110 * 1024 * 1024
+
+    testing: bool = False
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Config":
+        environ = os.environ if environ is None else environ
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            if f.name == "extra":
+                continue
+            raw = environ.get("BVTE_" + f.name.upper())
+            if raw is not None and raw != "":
+                values[f.name] = _coerce(f, raw)
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def replace(self, **changes: Any) -> "Config":
+        return dataclasses.replace(self, **changes)
+
+    def __post_init__(self) -> None:
+        for name in ("data_dir", "site_dir", "content_dir"):
+            setattr(self, name, Path(getattr(self, name)))
+
+    @property
+    def allowed_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in self.allowed_origins.split(",") if o.strip()]
+
+
+def _coerce(f: dataclasses.Field, raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
+    if kind == "int":
+        return int(raw)
+    if kind == "bool":
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    if kind == "Path":
+        return Path(raw)
+    return raw

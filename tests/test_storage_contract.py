@@ -1,0 +1,102 @@
+"""The storage contract, run against every backend (local here; S3 backends join via ``backend``)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from functions.storage import AlreadyExists, NotFound, StorageUnavailable
+from functions.storage.local import LocalStorage
+
+
+@pytest.fixture(params=["local"])
+def backend(request, tmp_path):
+    if request.param == "local":
+        yield LocalStorage(tmp_path / "store")
+
+
+def test_create_then_read(backend):
+    backend.create("tips/a/report.bin", b"\x00secret")
+    assert backend.read("tips/a/report.bin") == b"\x00secret"
+    assert backend.exists("tips/a/report.bin")
+
+
+def test_create_is_create_only(backend):
+    backend.create("k/one", b"first")
+    with pytest.raises(AlreadyExists):
+        backend.create("k/one", b"second")
+    assert backend.read("k/one") == b"first"
+
+
+def test_read_missing_raises_not_found(backend):
+    with pytest.raises(NotFound):
+        backend.read("nothing/here")
+    assert not backend.exists("nothing/here")
+
+
+def test_list_by_prefix_in_order(backend):
+    for key in ("b/2", "a/1", "b/1", "bb/1"):
+        backend.create(key, b"x")
+    assert list(backend.list("b/")) == ["b/1", "b/2"]
+    assert list(backend.list("")) == ["a/1", "b/1", "b/2", "bb/1"]
+
+
+def test_concurrent_creates_of_one_key_have_one_winner(backend):
+    wins, losses = [], []
+
+    def attempt(i):
+        try:
+            backend.create("race/key", str(i).encode())
+            wins.append(i)
+        except AlreadyExists:
+            losses.append(i)
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(20)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert len(wins) == 1 and len(losses) == 19
+    assert backend.read("race/key") == str(wins[0]).encode()
+
+
+def test_increment_loses_nothing_under_concurrency(backend):
+    def hit():
+        for _ in range(25):
+            backend.increment("visits/total")
+
+    threads = [threading.Thread(target=hit) for _ in range(8)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    assert backend.increment("visits/total", 0) == 200
+
+
+def test_delete_removes_and_tolerates_missing(backend):
+    backend.create("tmp/x", b"1")
+    backend.delete("tmp/x")
+    backend.delete("tmp/x")
+    assert not backend.exists("tmp/x")
+
+
+@pytest.mark.parametrize("key", ["", "/abs", "a/../b", "a//b", ".hidden", "sp ace"])
+def test_bad_keys_are_refused(backend, key):
+    with pytest.raises(ValueError):
+        backend.create(key, b"x")
+
+
+@pytest.mark.parametrize("errno_name", ["EROFS", "ENOSPC", "EIO"])
+def test_local_medium_failure_is_unavailable_and_leaves_nothing(tmp_path, monkeypatch, errno_name):
+    import errno
+    import os
+
+    store = LocalStorage(tmp_path / "store")
+    store.create("a/1", b"x")
+
+    def failing_write(fd, data):
+        raise OSError(getattr(errno, errno_name), os.strerror(getattr(errno, errno_name)))
+
+    monkeypatch.setattr(os, "write", failing_write)
+    with pytest.raises(StorageUnavailable):
+        store.create("a/2", b"y")
+    monkeypatch.undo()
+    assert list(store.list("a/")) == ["a/1"]
+    assert sorted(p.name for p in (tmp_path / "store" / "a").iterdir()) == ["1"]
