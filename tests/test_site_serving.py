@@ -43,3 +43,33 @@ def test_directory_without_slash_redirects_and_unknown_page_is_404(client):
 def test_paths_outside_the_site_are_refused(client):
     assert client.get("/../pyproject.toml").status_code == 404
     assert client.get("/%2e%2e/pyproject.toml").status_code == 404
+
+
+def test_every_text_file_of_the_build_has_identical_compressed_twins(built_site):
+    import os
+
+    checked = 0
+    for dirpath, _dirs, names in os.walk(built_site):
+        for name in names:
+            path = os.path.join(dirpath, name)
+            if name.endswith((".html", ".css", ".js", ".json", ".xml", ".svg")) and os.path.getsize(path) >= 512:
+                original = open(path, "rb").read()
+                assert brotli.decompress(open(path + ".br", "rb").read()) == original, path
+                assert gzip.decompress(open(path + ".gz", "rb").read()) == original, path
+                checked += 1
+    assert checked >= 5
+
+
+def test_brotli_quality_trades_ratio_for_time_only_where_it_must():
+    import importlib.util
+    from pathlib import Path
+
+    from functions.config import REPO_ROOT
+
+    spec = importlib.util.spec_from_file_location("compress_hook", REPO_ROOT / "theme" / "hooks" / "compress.py")
+    hook = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(hook)
+    assert hook.brotli_quality(Path("index.html"), 20_000, html_pages=50) == 11
+    assert hook.brotli_quality(Path("a.css"), 20_000, html_pages=10_000) == 11
+    assert hook.brotli_quality(Path("index.html"), 20_000, html_pages=10_000) == 7
+    assert hook.brotli_quality(Path("search_index.json"), 30_000_000, html_pages=50) == 9
