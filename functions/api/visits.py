@@ -1,3 +1,52 @@
-"""Handlers of the visits endpoints (to be built)."""
+"""``POST /api/visits`` (page-view beacon, 204) and ``GET /api/visits`` (the footer counter's figures).
 
-ROUTES: list = []
+No cookie is ever set and no address is stored (see ``functions.core.visits``). Bots, prefetches,
+HEAD requests and cross-site beacons are answered 204 like any other but not counted, so a
+crawler learns nothing and the figures stay about people.
+"""
+
+from __future__ import annotations
+
+import time
+
+from ..core import visits
+from ..storage import StorageUnavailable
+from .errors import json_error
+from .http import Context, Request, Response
+from .security import same_origin
+
+CLOCK = "visits.clock"  # ctx.cache entry: a callable returning a Unix timestamp (tests inject one)
+
+
+def _now(ctx: Context) -> float:
+    return ctx.cached(CLOCK, lambda: time.time)()
+
+
+def record(request: Request, ctx: Context) -> Response:
+    if visits.is_countable(request.method, request.headers) and same_origin(request, ctx):
+        try:
+            visits.record_view(ctx.storage, ctx.secret(), _now(ctx), request.client_address,
+                               request.header("user-agent"))
+        except StorageUnavailable:
+            return json_error(503, "storage_unavailable")
+    return Response(204)
+
+
+def counts(request: Request, ctx: Context) -> Response:
+    try:
+        figures = visits.read_counts(ctx.storage, _now(ctx))
+    except StorageUnavailable:
+        return json_error(503, "storage_unavailable")
+    return Response.json(200, {
+        **figures.as_dict(),
+        # What the numbers mean, so the widget (and anyone reading the API) labels them right.
+        "counts": "page_views",
+        "online_window_seconds": visits.WINDOW_SECONDS,
+        "timezone": "Asia/Ho_Chi_Minh",
+    })
+
+
+ROUTES = [
+    ("POST", "/api/visits", record),
+    ("GET", "/api/visits", counts),
+]

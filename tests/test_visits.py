@@ -1,0 +1,199 @@
+"""Visitor counter: exact counts under concurrency, Vietnam's calendar, no cookies, no addresses, no bots."""
+
+from __future__ import annotations
+
+import concurrent.futures
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import LiveServer
+from functions.api import visits as visits_api
+from functions.config import Config
+from functions.core import visits
+from functions.storage import StorageUnavailable
+from functions.web import context, create_app
+
+PHONE_UA = "Mozilla/5.0 (Linux; Android 10; SM-A105F) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/120.0 Mobile Safari/537.36"
+COCCOC_UA = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) coc_coc_browser/120.0 Chrome/120.0 Safari/537.36"
+
+
+def utc(*args) -> float:
+    return datetime(*args, tzinfo=timezone.utc).timestamp()
+
+
+class Clock:
+    """A settable clock injected into the handlers through the context cache."""
+
+    def __init__(self, ts: float):
+        self.ts = ts
+
+    def __call__(self) -> float:
+        return self.ts
+
+
+@pytest.fixture
+def vapp(tmp_path):
+    # The counter needs no built site: keep these tests independent of the content build.
+    return create_app(Config(data_dir=tmp_path / "var", site_dir=tmp_path / "empty-site", testing=True))
+
+
+@pytest.fixture
+def vclient(vapp):
+    return vapp.test_client()
+
+
+def set_clock(app, ts: float) -> Clock:
+    clock = Clock(ts)
+    context(app).cache[visits_api.CLOCK] = clock
+    return clock
+
+
+def figures(client) -> dict:
+    response = client.get("/api/visits")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def test_200_concurrent_hits_are_all_counted(vapp, tmp_path):
+    user_agents = [f"{PHONE_UA} v{i % 20}" for i in range(200)]  # 20 distinct visitors
+    with LiveServer(vapp) as server:
+        def hit(ua: str) -> int:
+            return requests.post(server.url + "/api/visits", headers={"User-Agent": ua}, timeout=60).status_code
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=40) as pool:
+            statuses = list(pool.map(hit, user_agents))
+        result = requests.get(server.url + "/api/visits", timeout=30).json()
+    assert statuses == [204] * 200
+    assert (result["today"], result["week"], result["month"], result["total"]) == (200, 200, 200, 200)
+    assert result["online"] == 20
+    assert result["counts"] == "page_views"
+
+
+def test_beacon_answers_204_without_body_or_cookie(vclient):
+    response = vclient.post("/api/visits", headers={"User-Agent": PHONE_UA})
+    assert response.status_code == 204
+    assert response.data == b""
+    assert "Set-Cookie" not in response.headers
+    response = vclient.get("/api/visits")
+    assert "Set-Cookie" not in response.headers
+    assert response.headers["Cache-Control"] == "no-store"
+    assert response.get_json()["total"] == 1
+
+
+def test_day_rolls_over_at_midnight_in_vietnam(vapp, vclient):
+    # Sunday 12/7/2026 23:59:30 in Vietnam is 16:59:30 UTC: a UTC calendar would still say the 12th
+    # after midnight, so these figures only come out right on Vietnam's clock.
+    clock = set_clock(vapp, utc(2026, 7, 12, 16, 59, 30))
+    for _ in range(3):
+        vclient.post("/api/visits", headers={"User-Agent": PHONE_UA})
+    before = figures(vclient)
+    assert (before["today"], before["week"], before["month"], before["total"]) == (3, 3, 3, 3)
+
+    clock.ts = utc(2026, 7, 12, 17, 0, 30)  # Monday 13/7 00:00:30 in Vietnam: new day, new ISO week
+    after_midnight = figures(vclient)
+    assert (after_midnight["today"], after_midnight["week"], after_midnight["month"], after_midnight["total"]) == (0, 0, 3, 3)
+    vclient.post("/api/visits", headers={"User-Agent": PHONE_UA})
+    later = figures(vclient)
+    assert (later["today"], later["week"], later["month"], later["total"]) == (1, 1, 4, 4)
+
+
+def test_month_rolls_over_in_vietnam():
+    # 31/7/2026 17:30 UTC is already 1/8 00:30 in Vietnam.
+    keys = visits.period_keys(utc(2026, 7, 31, 17, 30))
+    assert keys["today"].endswith("/2026-08-01")
+    assert keys["month"].endswith("/2026-08")
+    assert visits.period_keys(utc(2026, 7, 31, 16, 30))["month"].endswith("/2026-07")
+    # ISO weeks: 1/1/2027 is a Friday, in week 53 of 2026.
+    assert visits.period_keys(utc(2027, 1, 1, 5))["week"].endswith("/2026-W53")
+
+
+def test_bots_prefetches_head_and_cross_site_beacons_are_not_counted(vclient):
+    not_counted = [
+        {"User-Agent": "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"},
+        {"User-Agent": "facebookexternalhit/1.1"},
+        {"User-Agent": "curl/8.5.0"},
+        {"User-Agent": "Mozilla/5.0 (X11; Linux x86_64) HeadlessChrome/120.0 Safari/537.36"},
+        {"User-Agent": ""},  # no user agent at all
+        {"User-Agent": PHONE_UA, "Sec-Purpose": "prefetch"},
+        {"User-Agent": PHONE_UA, "Sec-Purpose": "prefetch;prerender"},
+        {"User-Agent": PHONE_UA, "Purpose": "prefetch"},
+        {"User-Agent": PHONE_UA, "Origin": "https://example.org"},
+    ]
+    for headers in not_counted:
+        response = vclient.post("/api/visits", headers=headers)
+        assert response.status_code == 204, headers
+    assert vclient.head("/api/visits", headers={"User-Agent": PHONE_UA}).status_code in (200, 405)
+    assert figures(vclient)["total"] == 0
+    # People are counted, including Vietnam's Cốc Cốc browser and a Cubot phone.
+    vclient.post("/api/visits", headers={"User-Agent": PHONE_UA})
+    vclient.post("/api/visits", headers={"User-Agent": COCCOC_UA})
+    vclient.post("/api/visits", headers={"User-Agent": "Mozilla/5.0 (Linux; Android 9; CUBOT X19) Chrome/119.0 Mobile"})
+    vclient.post("/api/visits", headers={"User-Agent": PHONE_UA, "Origin": "http://localhost"})  # same origin
+    assert figures(vclient)["total"] == 4
+
+
+def test_no_address_or_user_agent_in_storage(vapp, tmp_path):
+    address = "203.0.113.77"
+    ua = PHONE_UA + " marker-ua-1234"
+    client = vapp.test_client()
+    for _ in range(3):
+        client.post("/api/visits", headers={"User-Agent": ua}, environ_base={"REMOTE_ADDR": address})
+    with LiveServer(vapp) as server:
+        requests.post(server.url + "/api/visits", headers={"User-Agent": ua}, timeout=30)
+    assert figures(client)["total"] == 4
+    data_dir = context(vapp).config.data_dir
+    files = [p for p in Path(data_dir).rglob("*")]
+    assert files, "the counter stored nothing at all"
+    for path in files:
+        for needle in (address, "127.0.0.1", "marker-ua-1234"):
+            assert needle not in str(path.relative_to(data_dir)), path
+            if path.is_file():
+                assert needle.encode() not in path.read_bytes(), path
+
+
+def test_online_counts_distinct_visitors_of_the_last_five_minutes(vapp, vclient):
+    clock = set_clock(vapp, utc(2026, 7, 13, 3, 0, 10))
+    for ua in ("a", "b", "a", "a"):
+        vclient.post("/api/visits", headers={"User-Agent": f"{PHONE_UA} {ua}"})
+    assert figures(vclient)["online"] == 2
+    # The same visitors from another address are other visitors.
+    vclient.post("/api/visits", headers={"User-Agent": f"{PHONE_UA} a"}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
+    assert figures(vclient)["online"] == 3
+    clock.ts += 20 * 60  # twenty minutes of silence
+    result = figures(vclient)
+    assert result["online"] == 0
+    assert result["today"] == 5
+
+
+def test_visitor_key_changes_daily():
+    secret = b"k" * 32
+    morning = utc(2026, 7, 13, 1)  # 08:00 in Vietnam
+    evening = utc(2026, 7, 13, 14)  # 21:00 in Vietnam, same day
+    next_day = utc(2026, 7, 13, 18)  # 01:00 on the 14th in Vietnam
+    same = visits.visitor_hash(secret, morning, "1.2.3.4", PHONE_UA)
+    assert same == visits.visitor_hash(secret, evening, "1.2.3.4", PHONE_UA)
+    assert same != visits.visitor_hash(secret, next_day, "1.2.3.4", PHONE_UA)
+    assert same != visits.visitor_hash(b"x" * 32, morning, "1.2.3.4", PHONE_UA)
+    assert "1.2.3.4" not in same
+
+
+class BrokenStorage:
+    name = "broken"
+
+    def __getattr__(self, _name):
+        def fail(*_args, **_kwargs):
+            raise StorageUnavailable("down")
+
+        return fail
+
+
+def test_storage_down_answers_503_json(tmp_path):
+    app = create_app(Config(data_dir=tmp_path / "var", site_dir=tmp_path, testing=True), storage=BrokenStorage())
+    client = app.test_client()
+    response = client.get("/api/visits")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "storage_unavailable"
+    assert client.post("/api/visits", headers={"User-Agent": PHONE_UA}).status_code == 503
