@@ -1,4 +1,9 @@
-"""The storage contract, run against every backend (local here; S3 backends join via ``backend``)."""
+"""The storage contract, run against every backend over its real medium.
+
+- ``local``: a directory;
+- ``s3+dynamodb``: SeaweedFS (a real S3 server on 127.0.0.1) with counters in DynamoDB (moto server);
+- ``s3-cas``: SeaweedFS alone, counters by compare-and-swap (``If-Match``) on counter objects.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +13,18 @@ import pytest
 
 from functions.storage import AlreadyExists, NotFound, StorageUnavailable
 from functions.storage.local import LocalStorage
+from s3_servers import dynamodb, s3_storage, seaweedfs  # noqa: F401  (fixtures)
 
 
-@pytest.fixture(params=["local"])
+@pytest.fixture(params=["local", pytest.param("s3+dynamodb", marks=pytest.mark.s3),
+                        pytest.param("s3-cas", marks=pytest.mark.s3)])
 def backend(request, tmp_path):
     if request.param == "local":
         yield LocalStorage(tmp_path / "store")
+    elif request.param == "s3+dynamodb":
+        yield s3_storage(request.getfixturevalue("seaweedfs"), request.getfixturevalue("dynamodb"))
+    else:
+        yield s3_storage(request.getfixturevalue("seaweedfs"))
 
 
 def test_create_then_read(backend):
