@@ -51,6 +51,7 @@ class Config:
     assessment_max_file_bytes: int = 20 * 1024 * 1024
     assessment_max_total_bytes: int = 100 * 1024 * 1024
     access_code_attempts_per_hour: int = 10
+    access_code_commune_attempts_per_hour: int = 50  # failed codes per commune, from all clients
 
     # Largest request body accepted at all (bytes): above it, 413 before reading.
     max_request_bytes: int = 110 * 1024 * 1024
