@@ -172,7 +172,10 @@ class MotoDynamo:
         from functions.storage.retry import botocore_config
 
         return boto3.client("dynamodb", region_name=REGION, endpoint_url=self.endpoint,
-                            aws_access_key_id="moto", aws_secret_access_key="moto", config=botocore_config())
+                            aws_access_key_id="moto", aws_secret_access_key="moto",
+                            # moto is slow on a loaded 2-core runner; a lost answer would make botocore
+                            # retry an ADD (counted twice, see dynamo.py), so give it time to answer.
+                            config=botocore_config(read_timeout=20))
 
     def stop(self) -> None:
         self.server.stop()

@@ -49,8 +49,10 @@ class DynamoCounters:
             expression += " SET #t = if_not_exists(#t, :t)"
 
         def call(_attempt: int) -> int:
-            # ADD is not idempotent: a retry after a lost answer may count twice. For rate limits and
-            # visit counts that errs on the safe side (one extra count), never on losing one.
+            # ADD is atomic but not idempotent: if an answer is lost (read timeout) and botocore retries,
+            # that increment counts twice. For rate limits and visit counts this errs on the safe side
+            # (one extra count, very rarely), never on losing one — and ADD never conflicts, which a
+            # compare-and-swap on the hot "visits/total" item would, constantly.
             answer = self.client.update_item(
                 TableName=self.table,
                 Key={"pk": {"S": self.key_prefix + counter}},
