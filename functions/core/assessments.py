@@ -1,0 +1,228 @@
+"""Self-assessment submissions: evidence files and versioned, create-only submission records.
+
+Storage layout (keys of ``functions.storage``):
+- ``assessments/evidence/<sha256>/part-<NNNNNN>``: an evidence file, content-addressed, cut in
+  1 MiB parts so that no file is ever held whole in memory (the storage contract writes bytes);
+  ``assessments/evidence/<sha256>/manifest.json`` is written last and marks the file complete.
+- ``assessments/<year>/<commune>/v<NNNN>.json``: one submission. Written after its evidence: this
+  create-only write is the commit point. A resubmission is the next version; the latest counts
+  and older ones stay readable.
+
+Everything here takes a storage object and plain values: no web framework, no environment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import re
+import unicodedata
+from dataclasses import asdict, dataclass
+from typing import IO, Any, Iterator
+
+from ..storage import AlreadyExists, NotFound
+from . import filetypes
+
+PREFIX = "assessments"
+EVIDENCE_PREFIX = f"{PREFIX}/evidence"
+CHUNK_BYTES = 1024 * 1024
+_VERSION = re.compile(r"^v(\d{4,})\.json$")
+_SHA = re.compile(r"^[0-9a-f]{64}$")
+
+
+class EvidenceRejected(ValueError):
+    """An evidence file refused: ``status`` 413 (too large) or 415 (type), message in Vietnamese."""
+
+    def __init__(self, message: str, status: int):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass(frozen=True)
+class EvidenceRecord:
+    sha256: str
+    size: int
+    kind: str
+    media_type: str
+    filename: str
+    key: str
+    criterion: str | None = None
+    role: str = "evidence"  # or "template": the filled spreadsheet itself
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def clean_filename(name: str) -> str:
+    """The base name as sent, NFC, without path or control characters, at most 120 characters."""
+    name = unicodedata.normalize("NFC", name or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name).strip()
+    return name[:120] or "tep-khong-ten"
+
+
+def check_evidence(stream: IO[bytes], filename: str, *, max_bytes: int) -> tuple[str, int, str]:
+    """(sha256, size, kind) of an evidence file, read in chunks; raises ``EvidenceRejected``."""
+    stream.seek(0)
+    digest = hashlib.sha256()
+    size = 0
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        if not chunk:
+            break
+        size += len(chunk)
+        if size > max_bytes:
+            raise EvidenceRejected(
+                f"Tệp “{clean_filename(filename)}” lớn hơn {max_bytes // (1024 * 1024)} MB cho mỗi tệp.", 413)
+        digest.update(chunk)
+    if size == 0:
+        raise EvidenceRejected(f"Tệp “{clean_filename(filename)}” rỗng.", 415)
+    try:
+        sniffed = filetypes.sniff(stream)
+    except filetypes.ZipRejected as exc:
+        raise EvidenceRejected(f"Tệp “{clean_filename(filename)}”: {exc}", 413 if exc.too_large else 415) from None
+    if sniffed.kind is None:
+        raise EvidenceRejected(
+            f"Tệp “{clean_filename(filename)}” thực chất là {sniffed.described}: chỉ nhận PDF, ảnh JPEG, "
+            "ảnh PNG, bảng tính XLSX hoặc văn bản DOCX.", 415)
+    stream.seek(0)
+    return digest.hexdigest(), size, sniffed.kind
+
+
+def evidence_manifest_key(sha256: str) -> str:
+    return f"{EVIDENCE_PREFIX}/{sha256}/manifest.json"
+
+
+def save_evidence(storage, stream: IO[bytes], filename: str, *, max_bytes: int,
+                  criterion: str | None = None, role: str = "evidence",
+                  written: list[str] | None = None,
+                  checked: tuple[str, int, str] | None = None) -> EvidenceRecord:
+    """Check then store one evidence file in parts; returns its record.
+
+    Content-addressed: a file already stored (manifest present) is not written again, and a part
+    left by an earlier failed attempt holds the same bytes, so ``AlreadyExists`` on a part is
+    harmless. Keys this call created are appended to ``written`` so a failed request can remove
+    exactly what it wrote and nothing another submission relies on. ``checked`` is the result of
+    ``check_evidence`` on this same stream, when the caller already ran it.
+    """
+    sha, size, kind = checked or check_evidence(stream, filename, max_bytes=max_bytes)
+    manifest_key = evidence_manifest_key(sha)
+    record = EvidenceRecord(sha256=sha, size=size, kind=kind, media_type=filetypes.MEDIA_TYPES[kind],
+                            filename=clean_filename(filename), key=manifest_key, criterion=criterion, role=role)
+    if storage.exists(manifest_key):
+        return record
+    stream.seek(0)
+    index = 0
+    while True:
+        chunk = stream.read(CHUNK_BYTES)
+        if not chunk:
+            break
+        key = f"{EVIDENCE_PREFIX}/{sha}/part-{index:06d}"
+        try:
+            storage.create(key, chunk)
+            if written is not None:
+                written.append(key)
+        except AlreadyExists:
+            pass
+        index += 1
+    manifest = {"sha256": sha, "size": size, "kind": kind, "parts": index, "part_bytes": CHUNK_BYTES}
+    try:
+        storage.create(manifest_key, json.dumps(manifest, sort_keys=True).encode())
+        if written is not None:
+            written.append(manifest_key)
+    except AlreadyExists:
+        pass
+    return record
+
+
+def read_evidence(storage, sha256: str) -> Iterator[bytes]:
+    """The stored bytes of an evidence file, part by part (checked against its hash at the end)."""
+    if not _SHA.match(sha256):
+        raise NotFound(sha256)
+    manifest = json.loads(storage.read(evidence_manifest_key(sha256)))
+    digest = hashlib.sha256()
+    for i in range(manifest["parts"]):
+        part = storage.read(f"{EVIDENCE_PREFIX}/{sha256}/part-{i:06d}")
+        digest.update(part)
+        yield part
+    if digest.hexdigest() != sha256:
+        raise ValueError(f"evidence {sha256} does not match its hash")
+
+
+# -- submissions --------------------------------------------------------------------------------
+
+def submission_prefix(year: int, commune_id: str) -> str:
+    return f"{PREFIX}/{year}/{commune_id}/"
+
+
+def versions(storage, year: int, commune_id: str) -> list[tuple[int, str]]:
+    found = []
+    for key in storage.list(submission_prefix(year, commune_id)):
+        rest = key[len(submission_prefix(year, commune_id)):]
+        m = _VERSION.match(rest)
+        if m:
+            found.append((int(m.group(1)), key))
+    return sorted(found)
+
+
+def read_submission(storage, year: int, commune_id: str, version: int) -> dict:
+    return json.loads(storage.read(f"{submission_prefix(year, commune_id)}v{version:04d}.json"))
+
+
+def latest(storage, year: int, commune_id: str) -> dict | None:
+    found = versions(storage, year, commune_id)
+    return json.loads(storage.read(found[-1][1])) if found else None
+
+
+def find_by_submission_id(storage, year: int, commune_id: str, submission_id: str) -> dict | None:
+    if not submission_id:
+        return None
+    for _, key in reversed(versions(storage, year, commune_id)):
+        record = json.loads(storage.read(key))
+        if record.get("submission_id") == submission_id:
+            return record
+    return None
+
+
+def commit_submission(storage, record: dict[str, Any], *, now: dt.datetime | None = None) -> dict:
+    """Write ``record`` as the next version (create-only); the written record is returned.
+
+    Two writers racing for one version: the loser retries with the next number, after checking
+    whether the winner was the same submission (a double click), which it then returns instead.
+    """
+    year, commune_id = record["year"], record["commune"]
+    while True:
+        if record.get("submission_id"):
+            previous = find_by_submission_id(storage, year, commune_id, record["submission_id"])
+            if previous is not None:
+                return {**previous, "duplicate": True}
+        found = versions(storage, year, commune_id)
+        version = (found[-1][0] if found else 0) + 1
+        stamped = {**record, "version": version,
+                   "submitted_at": (now or dt.datetime.now(dt.timezone.utc)).isoformat(timespec="seconds")}
+        try:
+            storage.create(f"{submission_prefix(year, commune_id)}v{version:04d}.json",
+                           json.dumps(stamped, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8"))
+        except AlreadyExists:
+            continue
+        return stamped
+
+
+def report_rows(storage, places, year: int) -> list[dict[str, Any]]:
+    """One row per today's commune for ``year``: submitted or not, its latest version's result."""
+    rows = []
+    for commune in places.communes:
+        found = versions(storage, year, commune.id)
+        row = {"commune_id": commune.id, "commune": commune.label, "former": ", ".join(commune.former_names),
+               "year": year, "submitted": bool(found), "version": None, "versions": len(found),
+               "submitted_at": None, "total": None, "threshold": None, "verdict": "Chưa nộp",
+               "reasons": "", "rubric": ""}
+        if found:
+            record = json.loads(storage.read(found[-1][1]))
+            result = record.get("result", {})
+            row.update(version=record.get("version"), submitted_at=record.get("submitted_at"),
+                       total=result.get("total"), threshold=result.get("threshold"),
+                       verdict=result.get("verdict"), reasons=" ".join(result.get("reasons", [])),
+                       rubric=record.get("rubric", {}).get("official_number", ""))
+        rows.append(row)
+    return rows
