@@ -32,6 +32,8 @@ class Config:
     s3_endpoint_url: str = ""
     dynamodb_table: str = ""
     dynamodb_endpoint_url: str = ""
+    # Bound on one S3/DynamoDB operation, retries included (seconds); then 503.
+    storage_deadline_seconds: int = 8
 
     # Secret for keyed hashes (receipts, access codes, rate-limit keys). Local: created in data_dir.
     secret_key: str = ""

@@ -35,8 +35,10 @@ class DynamoCounters:
 
     @classmethod
     def from_config(cls, config, client=None) -> "DynamoCounters":
+        prefix = config.s3_prefix.strip("/") + "/" if config.s3_prefix.strip("/") else ""
         return cls(config.dynamodb_table, client, region=config.s3_region,
-                   endpoint_url=config.dynamodb_endpoint_url, key_prefix=config.s3_prefix)
+                   endpoint_url=config.dynamodb_endpoint_url, key_prefix=prefix,
+                   deadline=float(getattr(config, "storage_deadline_seconds", DEFAULT_DEADLINE)))
 
     def increment(self, counter: str, amount: int = 1) -> int:
         check_key(counter)

@@ -65,7 +65,8 @@ class S3Storage:
 
             counters = DynamoCounters.from_config(config, dynamodb_client)
         return cls(config.s3_bucket, config.s3_prefix, client, region=config.s3_region,
-                   endpoint_url=config.s3_endpoint_url, counters=counters)
+                   endpoint_url=config.s3_endpoint_url, counters=counters,
+                   deadline=float(getattr(config, "storage_deadline_seconds", DEFAULT_DEADLINE)))
 
     # -- helpers ---------------------------------------------------------------------------
     def _key(self, key: str) -> str:
