@@ -1,3 +1,195 @@
-"""Handlers of the tips endpoints (to be built)."""
+"""``POST /api/tips`` (report a concern) and ``POST /api/tips/status`` (look up a receipt).
 
-ROUTES: list = []
+Framework-neutral: the Flask adapter and the Lambda adapter route here. Order of the checks on a
+report: Origin (403) → honeypot (a fake receipt, nothing stored) → fields and attachment count,
+size and type (400/413/415) → an already stored retry answers its receipt → rate limit (429) →
+image cleaning → encryption and durable writes (503 on any failure, nothing partial) → 201.
+JSON when the client asks for it; otherwise a full page in the site's look: the receipt, or the
+same form again with everything the person typed and a message next to each field.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from ..core import receipts, tips
+from ..core.crypto import CryptoError
+from ..core.images import AttachmentError, clean_attachment, megabytes, sniff
+from ..core.places import load_places
+from ..core.tip_forms import FormData, load_hotline, render_form, render_message, render_receipt, render_status
+from ..core.tip_validation import FIELDS, load_categories, validate
+from ..pages import render_page
+from ..storage import StorageError
+from .errors import GENERIC_MESSAGES, json_error
+from .http import Context, Request, Response
+from .security import over_limit, same_origin
+
+log = logging.getLogger(__name__)
+
+ATTACHMENT_FIELD = "attachments"
+HONEYPOT_FIELD = "website"
+FORM_TITLE = "Báo tin về trẻ em"
+STATUS_TITLE = "Tra cứu tin báo"
+
+CODES = {400: "invalid", 403: "cross_site", 413: "too_large", 415: "unsupported_type", 429: "rate_limited",
+         503: "storage_unavailable"}
+MESSAGES = {
+    400: "Một vài ô cần sửa. Những gì bạn đã nhập vẫn còn nguyên.",
+    403: GENERIC_MESSAGES[403],
+    413: "Tệp đính kèm quá lớn hoặc quá nhiều. Những gì bạn đã nhập vẫn còn nguyên.",
+    415: "Có tệp không phải ảnh JPEG, PNG hoặc tệp PDF. Những gì bạn đã nhập vẫn còn nguyên.",
+    429: ("Bạn đã gửi nhiều tin báo trong một giờ qua, nên hệ thống tạm dừng nhận thêm từ máy này. "
+          "Những gì bạn đã nhập vẫn còn nguyên: hãy thử lại sau, hoặc gọi 111 (miễn phí) để báo ngay."),
+    503: ("Hệ thống lưu trữ đang gặp sự cố nên tin báo CHƯA được gửi. Những gì bạn đã nhập vẫn còn nguyên: "
+          "hãy thử lại sau ít phút, hoặc gọi 111 (miễn phí) để báo ngay."),
+}
+RECEIPT_MESSAGES = {
+    "empty": "Hãy nhập mã tin báo.",
+    "length": "Mã tin báo gồm 20 ký tự (chữ và số), thường viết thành 5 nhóm 4 ký tự. Hãy kiểm tra lại.",
+    "symbol": "Mã có ký tự không hợp lệ: mã chỉ gồm chữ in hoa và số. Hãy kiểm tra lại.",
+    "check": "Mã có vẻ bị gõ nhầm một ký tự. Hãy kiểm tra lại từng nhóm.",
+}
+
+
+def form_data(ctx: Context) -> FormData:
+    def load() -> FormData:
+        content = ctx.config.content_dir
+        return FormData(load_categories(content), load_places(content), load_hotline(content),
+                        ctx.config.tip_max_attachments, ctx.config.tip_max_attachment_bytes)
+
+    return ctx.cached("tip-form-data", load)
+
+
+def _public_key(ctx: Context):
+    from ..keys import load_public_key
+
+    return ctx.cached("tip-public-key", lambda: load_public_key(ctx.config))
+
+
+# -- answers ------------------------------------------------------------------------------
+
+def _created(request: Request, ctx: Context, receipt: str) -> Response:
+    if request.wants_json:
+        return Response.json(201, {"receipt": receipt})
+    body = render_receipt(form_data(ctx), receipt)
+    return Response.html(201, render_page(ctx, "Đã gửi tin báo", body))
+
+
+def _form_error(request: Request, ctx: Context, status: int, raw: dict, errors: dict, submission_id: str,
+                message: str | None = None) -> Response:
+    message = message or MESSAGES[status]
+    if request.wants_json:
+        return json_error(status, CODES[status], message, errors)
+    body = render_form(form_data(ctx), values=raw, errors=errors, message=message, submission_id=submission_id,
+                       files_dropped=any(f.field == ATTACHMENT_FIELD for f in request.files))
+    return Response.html(status, render_page(ctx, f"Lỗi: {FORM_TITLE}", body))
+
+
+def _cross_site(request: Request, ctx: Context, back: str) -> Response:
+    if request.wants_json:
+        return json_error(403, CODES[403], MESSAGES[403])
+    body = render_message(form_data(ctx), "Chưa gửi được", MESSAGES[403], back, "Mở lại trang của văn phòng")
+    return Response.html(403, render_page(ctx, "Lỗi: yêu cầu bị từ chối", body))
+
+
+# -- POST /api/tips -------------------------------------------------------------------------
+
+def _check_uploads(uploads, max_files: int, max_bytes: int) -> tuple[int, str] | None:
+    """Cheap checks before anything is decoded: count, size, kind by content."""
+    if len(uploads) > max_files:
+        return 413, f"Chỉ gửi được tối đa {max_files} tệp (bạn đã chọn {len(uploads)})."
+    for upload in uploads:
+        if upload.size() > max_bytes:
+            return 413, f"Mỗi tệp tối đa {megabytes(max_bytes)} MB; tệp “{_short(upload.filename)}” lớn hơn."
+        if upload.size() == 0:
+            return 415, f"Tệp “{_short(upload.filename)}” trống."
+        if sniff(upload.read(1024)) is None:
+            return 415, f"Tệp “{_short(upload.filename)}” không phải ảnh JPEG, PNG hoặc tệp PDF."
+    return None
+
+
+def _short(name: str) -> str:
+    name = (name or "tệp").replace("\\", "/").rsplit("/", 1)[-1]
+    return name if len(name) <= 40 else name[:37] + "…"
+
+
+def submit_tip(request: Request, ctx: Context) -> Response:
+    raw = {name: request.value(name) for name in FIELDS}
+    given_id = request.value("submission_id").strip()
+    submission_id = given_id if receipts.valid_submission_id(given_id) else receipts.new_submission_id()
+
+    if not same_origin(request, ctx):
+        return _cross_site(request, ctx, "bao-tin/")
+    if request.value(HONEYPOT_FIELD).strip():
+        # A bot filled the hidden field: answer exactly like a success, store nothing.
+        return _created(request, ctx, receipts.random_receipt())
+
+    data = form_data(ctx)
+    fields, errors = validate(raw, data.categories, data.places)
+    uploads = [f for f in request.files if f.field == ATTACHMENT_FIELD]
+    status = 400
+    problem = _check_uploads(uploads, ctx.config.tip_max_attachments, ctx.config.tip_max_attachment_bytes)
+    if problem:
+        status, errors[ATTACHMENT_FIELD] = problem
+    if errors:
+        return _form_error(request, ctx, status, raw, errors, submission_id)
+
+    try:
+        secret = ctx.secret()
+        retry = tips.exists(ctx.storage, secret, submission_id)
+        # A retry of a stored report is not a new report: it does not count against the limit.
+        if not retry and over_limit(request, ctx, "tips", ctx.config.tips_per_hour):
+            return _form_error(request, ctx, 429, raw, {}, submission_id)
+        files = []
+        for upload in uploads:
+            try:
+                files.append(clean_attachment(upload.read(), ctx.config.tip_max_attachment_bytes))
+            except AttachmentError as exc:
+                return _form_error(request, ctx, exc.status, raw,
+                                   {ATTACHMENT_FIELD: f"“{_short(upload.filename)}”: {exc.message}"}, submission_id)
+        stored = tips.store(ctx.storage, secret, _public_key(ctx), submission_id, fields, files)
+    except (StorageError, CryptoError, OSError) as exc:
+        log.error("tip not stored: %s", type(exc).__name__)
+        return _form_error(request, ctx, 503, raw, {}, submission_id)
+    except Exception as exc:  # noqa: BLE001 - whatever failed, nothing was acknowledged: the person must retry
+        log.error("tip not stored: unexpected %s", type(exc).__name__)
+        return _form_error(request, ctx, 503, raw, {}, submission_id)
+    return _created(request, ctx, stored.receipt)
+
+
+# -- POST /api/tips/status -----------------------------------------------------------------------
+
+def tip_status(request: Request, ctx: Context) -> Response:
+    text = request.value("receipt")
+    values = {"receipt": text}
+    if not same_origin(request, ctx):
+        return _cross_site(request, ctx, "tra-cuu/")
+
+    def error(status: int, errors: dict, message: str) -> Response:
+        if request.wants_json:
+            return json_error(status, CODES.get(status, "invalid"), message, errors)
+        body = render_status(form_data(ctx), values=values, errors=errors, message=message)
+        return Response.html(status, render_page(ctx, f"Lỗi: {STATUS_TITLE}", body))
+
+    try:
+        if over_limit(request, ctx, "tip-status", ctx.config.status_lookups_per_hour):
+            return error(429, {}, "Bạn đã tra cứu nhiều lần trong một giờ qua. Hãy thử lại sau.")
+        try:
+            receipt = receipts.parse(text)
+        except receipts.ReceiptError as exc:
+            return error(400, {"receipt": RECEIPT_MESSAGES[exc.reason]}, "Mã tin báo chưa đúng.")
+        result = tips.lookup(ctx.storage, ctx.secret(), receipt)
+    except StorageError as exc:
+        log.error("status lookup failed: %s", type(exc).__name__)
+        return error(503, {}, "Hệ thống lưu trữ đang gặp sự cố. Hãy thử lại sau ít phút.")
+    if request.wants_json:
+        return Response.json(200, result)
+    values["receipt"] = receipt
+    body = render_status(form_data(ctx), values=values, result=result)
+    return Response.html(200, render_page(ctx, STATUS_TITLE, body))
+
+
+ROUTES = [
+    ("POST", "/api/tips", submit_tip),
+    ("POST", "/api/tips/status", tip_status),
+]

@@ -1,0 +1,121 @@
+"""The report form, the confirmation and the status page as HTML fragments (Jinja, autoescaped).
+
+One set of templates (``functions/templates/tips/``) serves both the build (``theme/hooks/tip_pages.py``
+puts them into ``/bao-tin/`` and ``/tra-cuu/``) and the server (answers to form posts without
+JavaScript), so the static page and the re-rendered page with errors never drift apart.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Mapping
+
+import jinja2
+import yaml
+
+from . import tip_validation as tv
+from .images import megabytes
+from .places import UNKNOWN_LABEL, Places
+
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TIP_ACTION = "/api/tips"
+STATUS_ACTION = "/api/tips/status"
+_FALLBACK_HOTLINE = {"number": "111", "name": "Tổng đài điện thoại quốc gia bảo vệ trẻ em"}
+
+
+def vndate(value: Any) -> str:
+    """ISO date or datetime → ``dd/mm/yyyy`` (the dates people read here)."""
+    if not value:
+        return ""
+    try:
+        parsed = datetime.fromisoformat(str(value)) if "T" in str(value) else date.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return parsed.strftime("%d/%m/%Y")
+
+
+_env = jinja2.Environment(
+    loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_env.filters["vndate"] = vndate
+
+
+@dataclass
+class FormData:
+    """What every rendering of the tip pages needs from the content folder and the settings."""
+
+    categories: list[tv.Category]
+    places: Places
+    hotline: Mapping[str, str]
+    max_files: int
+    max_bytes: int
+
+
+def load_hotline(content_dir: Path | str) -> Mapping[str, str]:
+    try:
+        data = yaml.safe_load((Path(content_dir) / "data" / "hotlines.yml").read_text(encoding="utf-8"))
+        primary = data["primary"]
+        if not isinstance(primary, dict):  # `primary: "111"` names an entry of `hotlines`
+            primary = next(h for h in data["hotlines"] if str(h["number"]) == str(primary))
+        return {"number": str(primary["number"]), "name": str(primary["name"])}
+    except (OSError, KeyError, TypeError, StopIteration, yaml.YAMLError):
+        return _FALLBACK_HOTLINE
+
+
+def _common(data: FormData, base: str) -> dict:
+    return {"hotline": data.hotline, "base": base}
+
+
+class _Values(dict):
+    """Missing values render as empty text (a field the person left out)."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render_form(data: FormData, *, values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None,
+                message: str = "", submission_id: str = "", files_dropped: bool = False, base: str = "/") -> str:
+    return _env.get_template("tips/form.html").render(
+        **_common(data, base),
+        action=TIP_ACTION,
+        values=_Values(values or {}),
+        errors=dict(errors or {}),
+        labels={},
+        message=message,
+        submission_id=submission_id,
+        files_dropped=files_dropped,
+        categories=data.categories,
+        choices=data.places.all_choices(),
+        unknown_label=UNKNOWN_LABEL,
+        max_files=data.max_files,
+        max_bytes=data.max_bytes,
+        max_mb=megabytes(data.max_bytes),
+        description_min=tv.DESCRIPTION_MIN,
+        description_max=tv.DESCRIPTION_MAX,
+        location_max=tv.LOCATION_MAX,
+        name_max=tv.NAME_MAX,
+        receipt="",
+    )
+
+
+def render_receipt(data: FormData, receipt: str, base: str = "/") -> str:
+    return _env.get_template("tips/receipt.html").render(**_common(data, base), receipt=receipt)
+
+
+def render_status(data: FormData, *, values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None,
+                  message: str = "", result: dict | None = None, base: str = "/") -> str:
+    return _env.get_template("tips/status.html").render(
+        **_common(data, base), action=STATUS_ACTION, values=_Values(values or {}), errors=dict(errors or {}),
+        message=message, result=result,
+    )
+
+
+def render_message(data: FormData, heading: str, message: str, back: str, back_label: str, base: str = "/") -> str:
+    return _env.get_template("tips/message.html").render(
+        **_common(data, base), heading=heading, message=message, back=back, back_label=back_label,
+    )

@@ -1,0 +1,240 @@
+"""Storing tips exactly once, encrypted, with nothing half-written; status events; reading them back.
+
+Storage layout (every object create-only, none ever overwritten):
+
+- ``tips/<tip id>/attachments/<random>.sealed`` — each attachment sealed to the office key;
+- ``receipts/<keyed hash of the receipt>`` — the receipt index, encrypted with the reporter key
+  (a keyed hash of the receipt): it names the tip and the day it arrived;
+- ``tips/<tip id>/report.sealed`` — THE COMMIT POINT: the report (fields, attachment list, time
+  received, reporter key) sealed to the office key. A tip exists if and only if this exists;
+- ``tips/<tip id>/events/<time>-<random>.box`` — status changes and messages to the reporter,
+  written by officers, encrypted with the reporter key (readable by the office and by whoever
+  holds the receipt, by no one else).
+
+The tip id and the receipt are keyed hashes of the client's ``submission_id``: a retry finds the
+record it already wrote and answers with the same receipt. Writes go attachments → index →
+record; on any failure before the record, what this request created is deleted (best effort)
+and the error propagates. Attachments or an index entry without a record never count: listing
+reads records, lookups check the record.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+from nacl.public import PrivateKey, PublicKey
+
+from ..storage import AlreadyExists, NotFound
+from . import crypto, receipts
+from .images import CleanFile
+
+STATES = {
+    "received": "Đã tiếp nhận",
+    "verifying": "Đang xác minh",
+    "handling": "Đang xử lý",
+    "closed": "Đã đóng",
+}
+RECORD = "report.sealed"
+_DUMMY = crypto.box_encrypt(b"\0" * 32, b'{"tip": "0"}')
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def record_key(tip_id: str) -> str:
+    return f"tips/{tip_id}/{RECORD}"
+
+
+def index_storage_key(secret: bytes, receipt: str) -> str:
+    return f"receipts/{receipts.index_key(secret, receipt)}"
+
+
+@dataclass
+class Stored:
+    receipt: str
+    tip_id: str
+    existing: bool  # True when this was a retry of a submission already stored
+
+
+def exists(storage, secret: bytes, submission_id: str) -> bool:
+    return storage.exists(record_key(receipts.tip_id(secret, submission_id)))
+
+
+def _index_payload(secret: bytes, receipt: str, tip_id: str, received: datetime) -> bytes:
+    body = json.dumps({"tip": tip_id, "received": received.date().isoformat()}).encode()
+    return crypto.box_encrypt(receipts.reporter_key(secret, receipt), body)
+
+
+def _ensure_index(storage, secret: bytes, receipt: str, tip_id: str, received: datetime) -> bool:
+    """Create the receipt index entry; True if this call created it (so a failure may undo it)."""
+    try:
+        storage.create(index_storage_key(secret, receipt), _index_payload(secret, receipt, tip_id, received))
+        return True
+    except AlreadyExists:
+        return False
+
+
+def store(storage, secret: bytes, public_key: PublicKey, submission_id: str, fields: dict,
+          files: list[CleanFile], now: datetime | None = None) -> Stored:
+    """Store one tip exactly once; returns only after the record is durable. Raises on failure."""
+    now = now or utcnow()
+    tip_id = receipts.tip_id(secret, submission_id)
+    receipt = receipts.derive(secret, submission_id)
+    if storage.exists(record_key(tip_id)):
+        _ensure_index(storage, secret, receipt, tip_id, now)
+        return Stored(receipt, tip_id, existing=True)
+
+    created: list[str] = []
+    try:
+        attachments = []
+        for number, item in enumerate(files, start=1):
+            key = f"tips/{tip_id}/attachments/{secrets.token_hex(8)}.sealed"
+            storage.create(key, crypto.seal(public_key, item.data))
+            created.append(key)
+            attachments.append({"key": key, "name": f"tep-{number}.{item.extension}",
+                                "content_type": item.content_type, "size": len(item.data)})
+        if _ensure_index(storage, secret, receipt, tip_id, now):
+            created.append(index_storage_key(secret, receipt))
+        record = {
+            "version": 1,
+            "received": now.isoformat(timespec="seconds"),
+            "fields": fields,
+            "attachments": attachments,
+            "reporter_key": crypto.b64(receipts.reporter_key(secret, receipt)),
+        }
+        plaintext = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        try:
+            storage.create(record_key(tip_id), crypto.seal(public_key, plaintext))
+        except AlreadyExists:
+            # A concurrent retry of the same submission committed first: one record, same receipt.
+            _cleanup(storage, [k for k in created if k.startswith("tips/")])
+            return Stored(receipt, tip_id, existing=True)
+    except BaseException:
+        _cleanup(storage, created)
+        raise
+    return Stored(receipt, tip_id, existing=False)
+
+
+def _cleanup(storage, keys: list[str]) -> None:
+    for key in reversed(keys):
+        try:
+            storage.delete(key)
+        except Exception:  # noqa: BLE001 - best effort: orphans never count as a tip
+            pass
+
+
+# -- status, as the receipt holder sees it ----------------------------------------------------
+
+def _event_payloads(storage, tip_id: str) -> list[bytes]:
+    out = []
+    for key in storage.list(f"tips/{tip_id}/events/"):
+        try:
+            out.append(storage.read(key))
+        except NotFound:
+            continue
+    return out
+
+
+def lookup(storage, secret: bytes, receipt: str) -> dict:
+    """The public status of a receipt. Known or not, the same work is done and the same shape returned."""
+    key = receipts.reporter_key(secret, receipt)
+    answer = {"receipt": receipt, "found": False, "status": None, "status_label": None,
+              "received": None, "updated": None, "messages": []}
+    try:
+        blob = storage.read(index_storage_key(secret, receipt))
+    except NotFound:
+        blob = None
+    if blob is None:
+        # Unknown receipt: the same reads and the same decryption as a known one, on nothing.
+        try:
+            crypto.box_decrypt(key, _DUMMY)
+        except crypto.CryptoError:
+            pass
+        storage.exists(record_key("0" * 32))
+        _event_payloads(storage, "0" * 32)
+        return answer
+    try:
+        entry = json.loads(crypto.box_decrypt(key, blob))
+    except (crypto.CryptoError, ValueError):
+        return answer
+    tip_id = entry["tip"]
+    if not storage.exists(record_key(tip_id)):
+        return answer  # an index entry left by a failed write: no tip
+    events = []
+    for payload in _event_payloads(storage, tip_id):
+        try:
+            events.append(json.loads(crypto.box_decrypt(key, payload)))
+        except (crypto.CryptoError, ValueError):
+            continue
+    events.sort(key=lambda e: e.get("time", ""))
+    state = "received"
+    updated = entry.get("received")
+    messages = []
+    for event in events:
+        if event.get("state") in STATES:
+            state = event["state"]
+        updated = event.get("time", updated)
+        if event.get("message"):
+            messages.append({"time": event.get("time"), "text": event["message"]})
+    answer.update(found=True, status=state, status_label=STATES[state], received=entry.get("received"),
+                  updated=updated, messages=messages)
+    return answer
+
+
+# -- the office's side: needs the private key ----------------------------------------------------
+
+@dataclass
+class Tip:
+    id: str
+    received: str
+    fields: dict
+    attachments: list[dict]
+    reporter_key: bytes
+    events: list[dict] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        state = "received"
+        for event in self.events:
+            if event.get("state") in STATES:
+                state = event["state"]
+        return state
+
+
+def tip_ids(storage) -> list[str]:
+    """Every committed tip (records only: orphan attachments and index entries are not tips)."""
+    return [key.split("/")[1] for key in storage.list("tips/") if key.endswith("/" + RECORD) and key.count("/") == 2]
+
+
+def read(storage, private_key: PrivateKey, tip_id: str) -> Tip:
+    record = json.loads(crypto.unseal(private_key, storage.read(record_key(tip_id))))
+    key = crypto.unb64(record["reporter_key"])
+    events = []
+    for payload in _event_payloads(storage, tip_id):
+        try:
+            events.append(json.loads(crypto.box_decrypt(key, payload)))
+        except (crypto.CryptoError, ValueError):
+            continue
+    events.sort(key=lambda e: e.get("time", ""))
+    return Tip(tip_id, record["received"], record["fields"], record["attachments"], key, events)
+
+
+def read_attachment(storage, private_key: PrivateKey, attachment: dict) -> bytes:
+    return crypto.unseal(private_key, storage.read(attachment["key"]))
+
+
+def add_event(storage, tip: Tip, state: str | None, message: str = "", now: datetime | None = None) -> str:
+    """Record a status change and/or a message to the reporter; returns the event's storage key."""
+    if state is not None and state not in STATES:
+        raise ValueError(f"unknown state {state!r}")
+    now = now or utcnow()
+    body = {"time": now.isoformat(timespec="seconds"), "state": state, "message": message}
+    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
+    key = f"tips/{tip.id}/events/{stamp}-{secrets.token_hex(4)}.box"
+    storage.create(key, crypto.box_encrypt(tip.reporter_key, json.dumps(body, ensure_ascii=False).encode()))
+    tip.events.append(body)
+    return key
