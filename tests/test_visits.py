@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from conftest import LiveServer
+from s3_servers import dynamodb, s3_storage, seaweedfs  # noqa: F401  (fixtures for the cloud test)
 from functions.api import visits as visits_api
 from functions.config import Config
 from functions.core import visits
@@ -197,3 +198,21 @@ def test_storage_down_answers_503_json(tmp_path):
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "storage_unavailable"
     assert client.post("/api/visits", headers={"User-Agent": PHONE_UA}).status_code == 503
+
+
+@pytest.mark.s3
+def test_cloud_backend_loses_no_hits(request):
+    """The same counter on S3 (SeaweedFS) + DynamoDB counters (moto server): 200 concurrent views, 200 counted."""
+    storage = s3_storage(request.getfixturevalue("seaweedfs"), request.getfixturevalue("dynamodb"))
+    now = utc(2026, 7, 13, 3, 0, 10)
+    secret = b"s" * 32
+
+    def hit(i: int) -> None:
+        visits.record_view(storage, secret, now, "198.51.100.7", f"{PHONE_UA} v{i % 10}")
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(hit, range(200)))
+    counts = visits.read_counts(storage, now)
+    assert (counts.today, counts.week, counts.month, counts.total, counts.online) == (200, 200, 200, 200, 10)
+    assert not any("198.51.100.7" in key for key in storage.list(""))
+
