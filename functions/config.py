@@ -58,6 +58,9 @@ class Config:
     # Largest request body accepted at all (bytes): above it, 413 before reading.
     max_request_bytes: int = 110 * 1024 * 1024
 
+    # Visitor counter: how long GET /api/visits may reuse figures it read (each read costs counter calls).
+    visits_cache_seconds: int = 5
+
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

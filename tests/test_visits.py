@@ -38,7 +38,9 @@ class Clock:
 @pytest.fixture
 def vapp(tmp_path):
     # The counter needs no built site: keep these tests independent of the content build.
-    return create_app(Config(data_dir=tmp_path / "var", site_dir=tmp_path / "empty-site", testing=True))
+    # No reuse of figures, so each read shows the previous write (reuse is tested on its own below).
+    return create_app(Config(data_dir=tmp_path / "var", site_dir=tmp_path / "empty-site", testing=True,
+                             visits_cache_seconds=0))
 
 
 @pytest.fixture
@@ -179,6 +181,18 @@ def test_visitor_key_changes_daily():
     assert same != visits.visitor_hash(secret, next_day, "1.2.3.4", PHONE_UA)
     assert same != visits.visitor_hash(b"x" * 32, morning, "1.2.3.4", PHONE_UA)
     assert "1.2.3.4" not in same
+
+
+def test_figures_are_reused_for_a_few_seconds_only(tmp_path):
+    app = create_app(Config(data_dir=tmp_path / "var", site_dir=tmp_path, testing=True, visits_cache_seconds=5))
+    client = app.test_client()
+    clock = set_clock(app, utc(2026, 7, 13, 3, 0, 0))
+    assert figures(client)["total"] == 0
+    client.post("/api/visits", headers={"User-Agent": PHONE_UA})
+    clock.ts += 4
+    assert figures(client)["total"] == 0  # still the figures read 4 s ago
+    clock.ts += 1
+    assert figures(client)["total"] == 1  # 5 s later: read again
 
 
 class BrokenStorage:

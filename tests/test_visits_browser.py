@@ -61,7 +61,7 @@ def test_counter_runs_after_load_and_shows_figures(chromium, live_server):
         total = page.locator("#bvte-visits [data-visits='total']").inner_text()
         assert total.replace(".", "").isdigit()
         # The visit is stored once the beacon lands, without any cookie.
-        page.wait_for_function("async () => (await (await fetch('/api/visits')).json()).total >= 1", timeout=10000)
+        page.wait_for_function("async () => (await (await fetch('/api/visits')).json()).total >= 1", polling=1000, timeout=20000)
         assert context.cookies() == []
         script = page.locator("script[src*='visits.js']")
         assert script.get_attribute("defer") is not None

@@ -7,6 +7,7 @@ crawler learns nothing and the figures stay about people.
 
 from __future__ import annotations
 
+import threading
 import time
 
 from ..core import visits
@@ -16,6 +17,8 @@ from .http import Context, Request, Response
 from .security import same_origin
 
 CLOCK = "visits.clock"  # ctx.cache entry: a callable returning a Unix timestamp (tests inject one)
+FIGURES = "visits.figures"  # ctx.cache entry: (read at, figures) reused for config.visits_cache_seconds
+_lock = threading.Lock()
 
 
 def _now(ctx: Context) -> float:
@@ -32,9 +35,24 @@ def record(request: Request, ctx: Context) -> Response:
     return Response(204)
 
 
+def _figures(ctx: Context) -> visits.Counts:
+    """Figures, reused for a few seconds: every page asks for them, and each read is six counter calls
+    (on DynamoDB, six billed writes), so a busy site would otherwise pay for reads more than for views."""
+    now = _now(ctx)
+    ttl = ctx.config.visits_cache_seconds
+    with _lock:
+        cached = ctx.cache.get(FIGURES)
+        if ttl > 0 and cached is not None and 0 <= now - cached[0] < ttl:
+            return cached[1]
+    figures = visits.read_counts(ctx.storage, now)
+    with _lock:
+        ctx.cache[FIGURES] = (now, figures)
+    return figures
+
+
 def counts(request: Request, ctx: Context) -> Response:
     try:
-        figures = visits.read_counts(ctx.storage, _now(ctx))
+        figures = _figures(ctx)
     except StorageUnavailable:
         return json_error(503, "storage_unavailable")
     return Response.json(200, {
