@@ -241,6 +241,13 @@ def test_cross_site_post_is_refused(api, ctx, rubric):
     r = api.post("/api/assessments", data=form(code, rubric), headers={**JSON, "Origin": "https://evil.example"},
                  content_type="multipart/form-data")
     assert r.status_code == 403
+    null_cross = api.post("/api/assessments", data=form(code, rubric), content_type="multipart/form-data",
+                          headers={**JSON, "Origin": "null", "Sec-Fetch-Site": "cross-site"})
+    assert null_cross.status_code == 403
+    # Our own pages post with Origin: null (no-referrer policy) and Sec-Fetch-Site: same-origin.
+    own = api.post("/api/assessments", data=form(code, rubric), content_type="multipart/form-data",
+                   headers={**JSON, "Origin": "null", "Sec-Fetch-Site": "same-origin"})
+    assert own.status_code == 201
 
 
 # -- evidence files -----------------------------------------------------------------------------
