@@ -207,7 +207,9 @@ def to_request(event: dict, config):
     viewer = headers.get("cloudfront-viewer-address", "")
     client = viewer.rsplit(":", 1)[0].strip("[]") if viewer else http.get("sourceIp", "")
     proto = headers.get("x-forwarded-proto", "https")
-    domain = rc.get("domainName") or headers.get("host", "")
+    # Behind CloudFront, ApiForwardHost (template.yaml) passes the site's host: the Origin check
+    # compares with it. A forged value cannot come from another site's form (no custom headers there).
+    domain = headers.get("x-forwarded-host") or rc.get("domainName") or headers.get("host", "")
     return Request(method=method, path=path, headers=headers, form=form, files=files, json_body=json_body,
                    client_address=client, host_url=f"{proto}://{domain}" if domain else "")
 

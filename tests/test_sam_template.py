@@ -1,0 +1,270 @@
+"""template.yaml: transformed by the SAM translator and linted by cfn-lint, offline; its promises checked.
+
+Also: the CloudFront functions run in node on sample events, the site upload script against
+SeaweedFS, and the Lambda packaging script (page shell included, Flask left out).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from functions.config import REPO_ROOT
+
+TEMPLATE = REPO_ROOT / "template.yaml"
+
+
+class OfflinePolicyLoader:
+    """The translator asks for AWS managed policy ARNs only when a template names one: none here."""
+
+    def load(self):
+        return {"AWSLambdaBasicExecutionRole":
+                "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"}
+
+
+@pytest.fixture(scope="module")
+def sam_template():
+    from samtranslator.yaml_helper import yaml_parse
+
+    return yaml_parse(TEMPLATE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def transformed(sam_template, tmp_path_factory):
+    import copy
+    import os
+
+    from samtranslator.translator.transform import transform
+
+    template = copy.deepcopy(sam_template)
+    # What `sam package` does: the code folder becomes an S3 object.
+    template["Globals"]["Function"]["CodeUri"] = "s3://bvte-artifacts/lambda.zip"
+    old = os.environ.get("AWS_DEFAULT_REGION")
+    os.environ["AWS_DEFAULT_REGION"] = "ap-southeast-1"
+    try:
+        out = transform(template, {"OfficePublicKey": "A" * 43 + "="}, OfflinePolicyLoader())
+    finally:
+        if old is None:
+            os.environ.pop("AWS_DEFAULT_REGION", None)
+        else:
+            os.environ["AWS_DEFAULT_REGION"] = old
+    return out
+
+
+def resources(tpl, kind):
+    return {name: r for name, r in tpl["Resources"].items() if r["Type"] == kind}
+
+
+def test_cfn_lint_passes_on_the_transformed_template(transformed, tmp_path):
+    path = tmp_path / "transformed.json"
+    path.write_text(json.dumps(transformed), encoding="utf-8")
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_cfn_lint_finds_a_planted_mistake(transformed, tmp_path):
+    """The lint step is real: a bucket with an unknown property fails it."""
+    import copy
+
+    broken = copy.deepcopy(transformed)
+    broken["Resources"]["DataBucket"]["Properties"]["VersioningConfigurationX"] = {"Status": "Enabled"}
+    path = tmp_path / "broken.json"
+    path.write_text(json.dumps(broken), encoding="utf-8")
+    result = subprocess.run([str(Path(sys.executable).parent / "cfn-lint"), str(path)],
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode != 0 and "VersioningConfigurationX" in result.stdout
+
+
+def test_data_bucket_is_private_encrypted_versioned_with_lifecycle(transformed):
+    props = transformed["Resources"]["DataBucket"]["Properties"]
+    assert props["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert props["BucketEncryption"]["ServerSideEncryptionConfiguration"][0]["ServerSideEncryptionByDefault"]
+    assert all(props["PublicAccessBlockConfiguration"][k] is True for k in
+               ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
+    rules = {r["Id"] for r in props["LifecycleConfiguration"]["Rules"]}
+    assert {"old-versions", "unclaimed-uploads", "ratelimit-counters"} <= rules
+    assert transformed["Resources"]["DataBucket"]["DeletionPolicy"] == "Retain"
+
+
+def test_counters_table_has_ttl_matching_the_code(transformed):
+    from functions.storage.dynamo import TTL_ATTRIBUTE
+
+    table = transformed["Resources"]["CountersTable"]["Properties"]
+    assert table["TimeToLiveSpecification"] == {"AttributeName": TTL_ATTRIBUTE, "Enabled": True}
+    assert table["KeySchema"] == [{"AttributeName": "pk", "KeyType": "HASH"}]
+
+
+def test_http_api_is_throttled_and_every_public_route_has_its_own_function(transformed, sam_template):
+    from functions.api import all_routes
+
+    api = sam_template["Resources"]["Api"]["Properties"]
+    assert api["DefaultRouteSettings"]["ThrottlingBurstLimit"] and api["DefaultRouteSettings"]["ThrottlingRateLimit"]
+    routes = {}
+    for name, res in resources(sam_template, "AWS::Serverless::Function").items():
+        for event in res["Properties"]["Events"].values():
+            routes[(event["Properties"]["Method"], event["Properties"]["Path"])] = name
+    # Every endpoint the code serves is deployed; no function serves two areas.
+    served = {(m, p) for m, p, _ in all_routes()}
+    assert served <= set(routes), served - set(routes)
+    assert routes[("POST", "/api/tips")] != routes[("POST", "/api/tips/status")] != routes[("POST", "/api/assessments")]
+
+
+def _statements(transformed, function):
+    role = transformed["Resources"][f"{function}Role"]["Properties"]
+    out = []
+    for policy in role.get("Policies", []):
+        out.extend(policy["PolicyDocument"]["Statement"])
+    return out
+
+
+def _text(value) -> str:
+    return json.dumps(value)
+
+
+def test_intake_may_only_create_under_its_own_prefixes(transformed):
+    statements = _statements(transformed, "TipsFunction")
+    writes = [s for s in statements if "s3:PutObject" in _text(s["Action"])]
+    assert len(writes) == 1
+    assert all("tips/*" in _text(r) or "receipts/*" in _text(r) for r in writes[0]["Resource"])
+    reads = [s for s in statements if "s3:GetObject" in _text(s["Action"])]
+    # Only HEAD of the sealed record (exactly-once check), never the receipts index or attachments.
+    assert len(reads) == 1 and "report.sealed" in _text(reads[0]["Resource"])
+    assert not any("s3:*" in _text(s["Action"]) or "s3:DeleteObject" in _text(s["Action"]) for s in statements)
+
+
+def test_no_public_function_can_read_report_content(transformed):
+    for name in resources(transformed, "AWS::Lambda::Function"):
+        for s in _statements(transformed, name):
+            if s.get("Effect") != "Allow" or "s3:GetObject" not in _text(s["Action"]):
+                continue
+            for resource in s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]]:
+                text = _text(resource)
+                # Attachments and the tips tree as a whole are out of every public function's reach.
+                assert "attachments" not in text, (name, text)
+                assert not text.rstrip('"]}').endswith("tips/*"), (name, text)
+                assert '"*"' not in text, (name, text)
+
+
+def test_site_is_served_through_oac_with_security_headers_and_twins(transformed):
+    res = transformed["Resources"]
+    dist = res["SiteDistribution"]["Properties"]["DistributionConfig"]
+    site_origin = next(o for o in dist["Origins"] if o["Id"] == "site")
+    assert "OriginAccessControlId" in site_origin
+    default = dist["DefaultCacheBehavior"]
+    assert default["ViewerProtocolPolicy"] == "redirect-to-https" and default["Compress"] is False
+    assert default["FunctionAssociations"][0]["EventType"] == "viewer-request"
+    headers = res["SiteHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
+    csp = _text(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    assert res["SiteBucket"]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
+    api = next(b for b in dist["CacheBehaviors"] if b["PathPattern"] == "/api/*")
+    assert "POST" in api["AllowedMethods"]
+
+
+def _run_cloudfront_function(code: str, events: list[dict]) -> list[dict]:
+    script = code + "\nconst events = " + json.dumps(events) + ";\n" \
+        "console.log(JSON.stringify(events.map(e => handler(e))));\n"
+    result = subprocess.run(["node", "-e", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_site_rewrite_picks_index_and_the_accepted_twin(sam_template):
+    code = sam_template["Resources"]["SiteRewrite"]["Properties"]["FunctionCode"]
+
+    def ev(uri, ae=None):
+        headers = {"accept-encoding": {"value": ae}} if ae else {}
+        return {"request": {"uri": uri, "headers": headers}}
+
+    out = _run_cloudfront_function(code, [
+        ev("/", "gzip, deflate, br"), ev("/bao-tin/", "gzip"), ev("/assets/app.css", "identity"),
+        ev("/bao-tin", "br"), ev("/assets/logo.png", "br"), ev("/search.json", "gzip, br;q=0.5"),
+        ev("/brochure.html", "gzip"),
+    ])
+    assert out[0]["uri"] == "/index.html.br"
+    assert out[1]["uri"] == "/bao-tin/index.html.gz"
+    assert out[2]["uri"] == "/assets/app.css"
+    assert out[3]["statusCode"] == 301 and out[3]["headers"]["location"]["value"] == "/bao-tin/"
+    assert out[4]["uri"] == "/assets/logo.png"
+    assert out[5]["uri"] == "/search.json.br"
+    assert out[6]["uri"] == "/brochure.html.gz"  # "br" inside a word is not brotli
+
+
+def test_api_forward_host_passes_the_site_host(sam_template):
+    code = sam_template["Resources"]["ApiForwardHost"]["Properties"]["FunctionCode"]
+    out = _run_cloudfront_function(code, [{"request": {"uri": "/api/tips", "headers": {
+        "host": {"value": "baovetreem.example.vn"}}}}])
+    assert out[0]["headers"]["x-forwarded-host"]["value"] == "baovetreem.example.vn"
+
+
+def test_package_lambda_includes_the_shell_and_leaves_flask_out(built_site, tmp_path):
+    sys.path.insert(0, str(REPO_ROOT / "deploy"))
+    try:
+        import package_lambda
+    finally:
+        sys.path.pop(0)
+    out = package_lambda.package(built_site, tmp_path / "lambda")
+    shell = (out / "site" / "_shell" / "index.html").read_text(encoding="utf-8")
+    assert "<!--bvte:main-->" in shell
+    assert (out / "functions" / "lambda_handler.py").is_file()
+    assert not (out / "functions" / "web").exists()
+    assert (out / "content" / "data" / "places.yml").is_file()
+    reqs = (out / "requirements.txt").read_text().lower()
+    assert "boto3==" in reqs and "python-multipart==" in reqs and "flask" not in reqs and "werkzeug" not in reqs
+    # The packaged code answers a real event with the shell: BVTE_SITE_DIR as in template.yaml.
+    env = {"PATH": "/usr/bin:/bin", "BVTE_SITE_DIR": str(out / "site"), "BVTE_DATA_DIR": str(tmp_path / "var"),
+           "PYTHONPATH": str(out)}
+    code = ("import json,sys; import functions.lambda_handler as h; import functions.pages as p;"
+            "print(json.dumps([h.get_context().config.site_dir.as_posix(), '<!--bvte:main-->' in "
+            "(h.get_context().config.site_dir / '_shell' / 'index.html').read_text()]))")
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=tmp_path,
+                         timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout) == [(out / "site").as_posix(), True]
+
+
+@pytest.mark.s3
+def test_upload_site_stores_twins_with_their_encoding(seaweedfs, tmp_path):
+    from s3_servers import BUCKET, unique_prefix
+
+    sys.path.insert(0, str(REPO_ROOT / "deploy"))
+    try:
+        import upload_site
+    finally:
+        sys.path.pop(0)
+    site = tmp_path / "site"
+    (site / "bao-tin").mkdir(parents=True)
+    page = ("<!doctype html><title>Báo tin</title>" + "<p>Gọi 111</p>" * 100).encode()
+    (site / "bao-tin" / "index.html").write_bytes(page)
+    (site / "bao-tin" / "index.html.gz").write_bytes(gzip.compress(page))
+    import brotli
+
+    (site / "bao-tin" / "index.html.br").write_bytes(brotli.compress(page))
+    (site / "tiny.css").write_bytes(b"a{color:red}")  # under 512 bytes: the build made no twin
+    (site / "logo.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    client = seaweedfs.client()
+    prefix = unique_prefix() + "/"
+    assert upload_site.upload(site, BUCKET, client, prefix) == 7  # page + 2 twins, css + 2 copies, png
+
+    def head(key):
+        return client.head_object(Bucket=BUCKET, Key=prefix + key)
+
+    assert head("bao-tin/index.html").get("ContentEncoding") in (None, "")
+    assert head("bao-tin/index.html.br")["ContentEncoding"] == "br"
+    assert head("bao-tin/index.html.br")["ContentType"] == "text/html; charset=utf-8"
+    assert head("bao-tin/index.html.gz")["ContentEncoding"] == "gzip"
+    got = client.get_object(Bucket=BUCKET, Key=prefix + "bao-tin/index.html.br")["Body"].read()
+    assert brotli.decompress(got) == page
+    assert head("tiny.css.br").get("ContentEncoding") in (None, "")
+    assert client.get_object(Bucket=BUCKET, Key=prefix + "tiny.css.gz")["Body"].read() == b"a{color:red}"
+    assert head("logo.png")["ContentType"] == "image/png"
+
+
+from s3_servers import seaweedfs  # noqa: E402,F401  (fixture)
