@@ -294,3 +294,13 @@ def test_article_front_matter_errors_name_the_file_and_field():
     missing = SimpleNamespace(src_uri="bai-viet/y.md", content_string="---\ntitle: T\ntopics: [bao-tin]\n---\n")
     with pytest.raises(PluginError, match=r"content/bai-viet/y\.md: front matter 'description'"):
         hook._article(missing, {"bao-tin"})
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("url", ["/bai-viet/", "/bai-viet/sau-khi-bao-tin/", "/danh-ba/", "/tre-em/"])
+def test_pages_have_no_accessibility_violations(page, live_server, url):
+    from conftest import axe_violations
+
+    page.goto(live_server.url + url, wait_until="load")
+    assert page.locator("h1").first.is_visible()
+    assert axe_violations(page) == []

@@ -287,7 +287,19 @@ def _directory_markdown(config: MkDocsConfig) -> str:
     return "\n".join(lines)
 
 
+# Pages whose body is wrapped in <div class="bvte-prose">: links in running text are underlined there
+# (WCAG 1.4.1: a link must not be told apart by colour alone) without restyling other areas' pages.
+PROSE_PAGES = {INDEX, SOURCES, DIRECTORY, "tre-em.md"}
+
+
 def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Files) -> str:
+    markdown = _page_markdown(markdown, page, config)
+    if page.file.src_uri in PROSE_PAGES or page.file.src_uri in _articles:
+        markdown = f'<div class="bvte-prose" markdown>\n\n{markdown}\n\n</div>\n'
+    return markdown
+
+
+def _page_markdown(markdown: str, page: Page, config: MkDocsConfig) -> str:
     uri = page.file.src_uri
     if uri == INDEX:
         if INDEX_MARKER not in markdown:
