@@ -34,6 +34,8 @@ class Config:
     dynamodb_endpoint_url: str = ""
     # Bound on one S3/DynamoDB operation, retries included (seconds); then 503.
     storage_deadline_seconds: int = 8
+    # Lambda only: the API areas this function serves (comma separated, e.g. "tips"); empty = all.
+    lambda_areas: str = ""
 
     # Secret for keyed hashes (receipts, access codes, rate-limit keys). Local: created in data_dir.
     secret_key: str = ""

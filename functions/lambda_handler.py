@@ -47,19 +47,36 @@ def get_context():
 
 def set_context(ctx) -> None:
     """Use this ``Context`` (tests, or a caller that built its own); ``None`` rebuilds from env."""
+    _state.pop("routes", None)
     if ctx is None:
         _state.pop("ctx", None)
     else:
         _state["ctx"] = ctx
 
 
+def _area_routes(areas: str):
+    """Routes of the named areas only (``BVTE_LAMBDA_AREAS``), or of all: one function per endpoint
+    then imports only its own handlers, not every area's libraries (openpyxl, Pillow...)."""
+    names = [a.strip() for a in areas.split(",") if a.strip()]
+    if not names:
+        from .api import all_routes
+
+        return all_routes()
+    import importlib
+
+    routes = []
+    for name in names:
+        if not re.fullmatch(r"[a-z_]+", name):
+            raise ValueError(f"BVTE_LAMBDA_AREAS: bad area name {name!r}")
+        routes.extend(importlib.import_module(f"functions.api.{name}").ROUTES)
+    return routes
+
+
 def _routes():
     table = _state.get("routes")
     if table is None:
-        from .api import all_routes
-
         table = []
-        for method, path, view in all_routes():
+        for method, path, view in _area_routes(getattr(get_context().config, "lambda_areas", "")):
             # Flask-style "<name>" or "<type:name>" segments match one path segment.
             pattern = re.escape(path)
             pattern = re.sub(r"<[^>]*>", "[^/]+", pattern)

@@ -186,3 +186,20 @@ def test_importing_and_answering_never_loads_flask(tmp_path):
     assert after_import == []  # not even boto3: imports stay lazy for the cold start
     assert status == 400
     assert after_call == []
+
+
+def test_a_function_for_one_area_imports_only_that_area(tmp_path):
+    code = (
+        "import json, sys\n"
+        "import functions.lambda_handler as h\n"
+        f"event = json.load(open({str(EVENTS / 'health_get.json')!r}))\n"
+        "ok = h.handler(event, None)['statusCode']\n"
+        f"other = h.handler(json.load(open({str(EVENTS / 'tips_json_invalid.json')!r})), None)['statusCode']\n"
+        "loaded = sorted(m for m in sys.modules if m in ('functions.api.tips', 'functions.api.assessments', 'openpyxl'))\n"
+        "print(json.dumps([ok, other, loaded]))\n"
+    )
+    env = {"BVTE_DATA_DIR": str(tmp_path / "var"), "BVTE_LAMBDA_AREAS": "health", "PATH": "/usr/bin:/bin"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                         cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == [200, 404, []]

@@ -12,9 +12,9 @@ from .http import Context, Request, Response, Upload  # noqa: F401
 
 def all_routes():
     """(method, path, handler) for every public endpoint, imported lazily per area."""
-    from . import health, tips, assessments, visits
+    from . import health, tips, assessments, visits, uploads
 
     routes = []
-    for module in (health, tips, assessments, visits):
+    for module in (health, tips, assessments, visits, uploads):
         routes.extend(module.ROUTES)
     return routes

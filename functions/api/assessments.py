@@ -183,6 +183,12 @@ def _accept(request: Request, ctx: Context, rubric, values: dict[str, str]) -> R
         errors["rubric"] = ("Trang biểu mẫu đã cũ so với bộ tiêu chí đang áp dụng: hãy tải lại trang "
                             "(điểm đã nhập cần nhập lại).")
     uploads = [u for u in request.files if u.filename or u.size()]
+    try:  # large files sent ahead by presigned POST (functions/api/uploads.py), checked like the rest
+        from .uploads import UploadRejected, claimed_uploads
+
+        uploads += claimed_uploads(request, ctx)
+    except UploadRejected as exc:
+        raise Failure(exc.status, "bad_upload", exc.message, {exc.field: exc.message}) from None
     template = next((u for u in uploads if u.field == "template"), None)
     if not template and not values["year"]:
         errors["year"] = "Chưa nhập năm đánh giá."

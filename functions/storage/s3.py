@@ -171,6 +171,19 @@ class S3Storage:
             return self.counters.increment(counter, amount)
         return self._cas_increment(counter, amount)
 
+    def presigned_post(self, key: str, content_type: str, max_bytes: int, expires: int = 900) -> dict:
+        """A browser form that can create exactly ``key``, of 1..``max_bytes`` bytes and this type.
+
+        The server enforces the policy (size range, Content-Type, key, expiry); the answer is
+        ``{"url": ..., "fields": {...}}`` — post the fields, then the file as the last field ``file``.
+        """
+        full = self._key(key)
+        return self.client.generate_presigned_post(
+            Bucket=self.bucket, Key=full, Fields={"Content-Type": content_type},
+            Conditions=[["content-length-range", 1, int(max_bytes)], {"Content-Type": content_type}],
+            ExpiresIn=int(expires),
+        )
+
     def health(self) -> dict:
         return {"backend": self.name, "counters": "dynamodb" if self.counters is not None else "s3-cas"}
 

@@ -1,0 +1,233 @@
+"""Large evidence files: straight from the browser to storage, then verified before they count.
+
+Lambda accepts at most 6 MB per request, far less than a commune's scanned dossier. So:
+
+1. ``POST /api/uploads`` (JSON ``{"filename", "content_type", "size", "sha256"?}``) answers 201 with
+   ``{"upload": TOKEN, "url", "fields", "max_bytes"}``. On S3 the url/fields are a presigned POST
+   (key ``uploads/<random id>``, ``content-length-range`` 1..max, the exact Content-Type, 15 minutes):
+   the S3 server itself refuses anything else. On the local backend they point at
+   ``POST /api/uploads/local``, which checks the same policy (HMAC-signed) and stores create-only.
+2. The browser posts ``fields`` + the file (as the last field, ``file``) to ``url``.
+3. The assessment form then carries ``upload_evidence`` (or ``upload_evidence_<criterion id>``) =
+   TOKEN. ``claimed_uploads`` turns each token into an ``Upload`` read from storage, so
+   ``POST /api/assessments`` checks it exactly like a file sent in the form — size, type by content,
+   SHA-256 (and the hash the browser announced, when it did) — before anything counts.
+
+The token is signed with the server secret and names the key, the announced type and hash and an
+expiry: a client cannot claim an object it did not upload through step 1.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import tempfile
+import time
+
+from ..storage import AlreadyExists, NotFound, StorageUnavailable
+from .errors import GENERIC_MESSAGES, json_error
+from .http import Context, Request, Response, Upload
+from .security import over_limit, same_origin
+
+PREFIX = "uploads/"
+LOCAL_PATH = "/api/uploads/local"
+SIGN_SECONDS = 15 * 60  # the browser must start the upload within this
+CLAIM_SECONDS = 24 * 3600  # an uploaded file may be attached to a form within this
+UPLOADS_PER_HOUR = 60
+FIELD_PREFIX = "upload_"
+# What an evidence file may announce itself as (the content is checked again on claim).
+ACCEPTED_TYPES = {
+    "application/pdf", "image/jpeg", "image/png",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+}
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+class UploadRejected(Exception):
+    def __init__(self, status: int, field: str, message: str):
+        super().__init__(message)
+        self.status, self.field, self.message = status, field, message
+
+
+# -- signed tokens --------------------------------------------------------------------------
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode("ascii").rstrip("=")
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def sign(ctx: Context, purpose: str, payload: dict) -> str:
+    body = _b64(json.dumps(payload, sort_keys=True, separators=(",", ":")).encode())
+    mac = hmac.new(ctx.secret(), f"{purpose}|{body}".encode(), hashlib.sha256).digest()
+    return f"{body}.{_b64(mac)}"
+
+
+def verify(ctx: Context, purpose: str, token: str, now: float | None = None) -> dict | None:
+    try:
+        body, mac = token.split(".", 1)
+        expected = hmac.new(ctx.secret(), f"{purpose}|{body}".encode(), hashlib.sha256).digest()
+        if not hmac.compare_digest(_unb64(mac), expected):
+            return None
+        payload = json.loads(_unb64(body))
+    except (ValueError, TypeError):
+        return None
+    if not isinstance(payload, dict) or payload.get("exp", 0) < (now or time.time()):
+        return None
+    return payload
+
+
+# -- 1. sign --------------------------------------------------------------------------------
+
+def _clean_name(name: str) -> str:
+    name = re.sub(r"[\x00-\x1f\x7f]", "", str(name or "")).replace("\\", "/").rsplit("/", 1)[-1].strip()
+    return name[:120] or "tep-khong-ten"
+
+
+def start_upload(request: Request, ctx: Context) -> Response:
+    if not same_origin(request, ctx):
+        return json_error(403, "cross_site")
+    body = request.json_body if isinstance(request.json_body, dict) else {}
+    filename = _clean_name(body.get("filename", ""))
+    content_type = str(body.get("content_type", "")).split(";")[0].strip().lower()
+    sha256 = str(body.get("sha256", "") or "").lower()
+    max_bytes = ctx.config.assessment_max_file_bytes
+    errors = {}
+    try:
+        size = int(body.get("size", 0))
+    except (TypeError, ValueError):
+        size = 0
+    if content_type not in ACCEPTED_TYPES:
+        errors["file"] = "Chỉ nhận PDF, ảnh JPEG, ảnh PNG, bảng tính XLSX hoặc văn bản DOCX."
+    if size <= 0:
+        errors.setdefault("file", "Tệp rỗng hoặc không đọc được kích thước.")
+    elif size > max_bytes:
+        return json_error(413, "too_large", fields={
+            "file": f"Tệp “{filename}” lớn hơn {max_bytes // (1024 * 1024)} MB cho mỗi tệp."})
+    if sha256 and not _SHA256.match(sha256):
+        errors["sha256"] = "Mã băm SHA-256 không hợp lệ."
+    if errors:
+        status = 415 if "file" in errors and content_type not in ACCEPTED_TYPES else 400
+        return json_error(status, "unsupported_type" if status == 415 else "invalid", fields=errors)
+    try:
+        if over_limit(request, ctx, "uploads", UPLOADS_PER_HOUR):
+            return json_error(429, "rate_limited")
+        upload_id = secrets.token_hex(16)
+        key = PREFIX + upload_id
+        now = time.time()
+        presign = getattr(ctx.storage, "presigned_post", None)
+        if presign is not None:
+            form = presign(key, content_type, max_bytes, SIGN_SECONDS)
+            url, fields = form["url"], form["fields"]
+        else:
+            policy = sign(ctx, "upload-policy", {"key": key, "content_type": content_type, "min": 1,
+                                                 "max": max_bytes, "exp": now + SIGN_SECONDS})
+            url, fields = LOCAL_PATH, {"key": key, "Content-Type": content_type, "policy": policy}
+    except StorageUnavailable:
+        return json_error(503, "storage_unavailable")
+    token = sign(ctx, "upload-claim", {"key": key, "name": filename, "type": content_type, "sha256": sha256,
+                                       "exp": now + CLAIM_SECONDS})
+    return Response.json(201, {"upload": token, "url": url, "fields": fields, "max_bytes": max_bytes,
+                                "file_field": "file"})
+
+
+# -- 2. the local stand-in for S3's POST Object ------------------------------------------------
+
+def _s3_style_error(status: int, code: str, message: str) -> Response:
+    body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error>")
+    return Response(status, body.encode(), {"Content-Type": "application/xml"})
+
+
+def local_post(request: Request, ctx: Context) -> Response:
+    """What S3 does with a presigned POST, for the local backend (answers like S3: 204 or XML error)."""
+    if getattr(ctx.storage, "presigned_post", None) is not None:
+        return json_error(404, "not_found")
+    policy = verify(ctx, "upload-policy", request.value("policy"))
+    if policy is None or request.value("key") != policy["key"]:
+        return _s3_style_error(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed")
+    if request.value("Content-Type") != policy["content_type"]:
+        return _s3_style_error(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed")
+    files = [u for u in request.files if u.field == "file"]
+    if len(files) != 1:
+        return _s3_style_error(400, "InvalidArgument", "POST requires exactly one file upload per request.")
+    size = files[0].size()
+    if size > policy["max"]:
+        return _s3_style_error(400, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size")
+    if size < policy["min"]:
+        return _s3_style_error(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")
+    try:
+        ctx.storage.create(policy["key"], files[0].read())
+    except AlreadyExists:
+        return _s3_style_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
+    except StorageUnavailable:
+        return _s3_style_error(503, "ServiceUnavailable", "Please try again.")
+    return Response(204)
+
+
+# -- 3. claim: tokens in a form become Uploads --------------------------------------------------
+
+def claimed_uploads(request: Request, ctx: Context) -> list[Upload]:
+    """The uploaded files a form refers to (``upload_<field>`` = token), as ``Upload`` objects whose
+    field is ``<field>`` — checked afterwards like any file sent in the form. Raises
+    ``UploadRejected`` (400/415, per field) or ``StorageUnavailable``."""
+    out: list[Upload] = []
+    names = list(request.form) if not isinstance(request.json_body, dict) else list(request.json_body)
+    for name in names:
+        if not name.startswith(FIELD_PREFIX):
+            continue
+        field = name[len(FIELD_PREFIX):]
+        values = request.form.get(name) or ([request.value(name)] if request.value(name) else [])
+        for token in values:
+            if not token.strip():
+                continue
+            out.append(claim(ctx, token.strip(), field))
+    return out
+
+
+def claim(ctx: Context, token: str, field: str) -> Upload:
+    payload = verify(ctx, "upload-claim", token)
+    if payload is None or not str(payload.get("key", "")).startswith(PREFIX):
+        raise UploadRejected(400, field, "Tệp đã tải lên không còn hợp lệ (quá hạn). Hãy chọn và gửi lại tệp.")
+    try:
+        data = ctx.storage.read(payload["key"])
+    except NotFound:
+        raise UploadRejected(400, field, f"Chưa nhận được tệp “{payload['name']}”: hãy tải lên lại.") from None
+    max_bytes = ctx.config.assessment_max_file_bytes
+    if not 0 < len(data) <= max_bytes:
+        raise UploadRejected(413, field, f"Tệp “{payload['name']}” lớn hơn {max_bytes // (1024 * 1024)} MB.")
+    digest = hashlib.sha256(data).hexdigest()
+    if payload.get("sha256") and payload["sha256"] != digest:
+        raise UploadRejected(400, field, f"Tệp “{payload['name']}” bị hỏng khi tải lên (mã băm không khớp): "
+                                         "hãy tải lên lại.")
+    from ..core import filetypes
+
+    stream = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
+    stream.write(data)
+    stream.seek(0)
+    try:
+        sniffed = filetypes.sniff(stream)
+    except filetypes.ZipRejected as exc:
+        raise UploadRejected(413 if exc.too_large else 415, field, f"Tệp “{payload['name']}”: {exc}") from None
+    stream.seek(0)
+    if sniffed.kind is None or filetypes.MEDIA_TYPES.get(sniffed.kind) != payload["type"]:
+        raise UploadRejected(415, field, f"Tệp “{payload['name']}” không đúng loại đã khai "
+                                         f"(thực chất là {sniffed.described}).")
+    return Upload(field=field, filename=payload["name"], content_type=payload["type"], stream=stream)
+
+
+def rejected_response(exc: UploadRejected) -> Response:
+    return json_error(exc.status, "bad_upload", GENERIC_MESSAGES.get(exc.status), {exc.field: exc.message})
+
+
+ROUTES = [
+    ("POST", "/api/uploads", start_upload),
+    ("POST", LOCAL_PATH, local_post),
+]
