@@ -32,7 +32,11 @@ def same_origin(request: Request, ctx: Context) -> bool:
     origin = request.header("origin")
     if not origin or origin == "null":
         site = request.header("sec-fetch-site")
-        return site in ("", "same-origin", "none") and origin != "null"
+        # Pages are served with Referrer-Policy: no-referrer, so a browser posts a plain form with
+        # "Origin: null"; Sec-Fetch-Site (set by the browser, not the page) says whether it is ours.
+        if origin == "null":
+            return site == "same-origin"
+        return site in ("", "same-origin", "none")
     origin = origin.rstrip("/")
     allowed = set(ctx.config.allowed_origin_list)
     if request.host_url:
