@@ -116,7 +116,8 @@ def test_without_javascript_errors_come_back_in_the_same_form(chromium, live_ser
         page.fill("#access_code", code)
         fill_scores(page, rubric, {"tc07": "60", "tc02": "mười"})
         page.set_input_files("#evidence", files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         assert page.url.endswith("/api/assessments")
         assert page.locator("#score_tc07-error").inner_text() == "Vượt điểm tối đa của tiêu chí này (50 điểm)."
         assert page.locator("#score_tc02-error").inner_text() == "Không phải số."
@@ -126,7 +127,8 @@ def test_without_javascript_errors_come_back_in_the_same_form(chromium, live_ser
         page.fill("#score_tc07", "50")
         page.fill("#score_tc02", page.input_value("#score_tc04"))
         page.set_input_files("#evidence", files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         body = page.locator("body").inner_text()
         assert "Đã nhận bản tự đánh giá" in body and "to-trinh.pdf" in body
         assert hashlib.sha256(PDF).hexdigest() in body
@@ -136,7 +138,8 @@ def test_without_javascript_errors_come_back_in_the_same_form(chromium, live_ser
         page.fill("#year", str(YEAR))
         page.fill("#access_code", "SAI0-SAI0-SAI0-SAI0")
         fill_scores(page, rubric)
-        page.click("button[type=submit]")
+        with page.expect_navigation():
+            page.click("button[type=submit]")
         assert "Mã truy cập không đúng" in page.locator("#access_code-error").inner_text()
         assert page.input_value("#access_code") == "" and page.input_value("#score_tc01") == "100"
     finally:
