@@ -464,3 +464,31 @@ def test_report_lists_every_commune_with_latest_version(api, ctx, rubric, runner
     assert rows[3]["Tổng điểm"] == "900" and rows[3]["Ngưỡng"] == "800" and rows[3]["Kết quả tự tính"] == "Đạt"
     ws = load_workbook(xlsx).active
     assert ws["A1"].value == "Xã" and ws["A5"].value == "xã Nà Tấu" and ws["G5"].value == 900
+
+
+def test_the_same_handler_answers_through_the_lambda_entry_point(ctx, rubric):
+    import base64
+
+    from urllib3 import encode_multipart_formdata
+
+    from functions import lambda_handler
+
+    code = issue(ctx)
+    fields = [(k, v) for k, v in form(code, rubric).items()] + [("evidence", ("bien-ban.pdf", PDF, "application/pdf"))]
+    body, content_type = encode_multipart_formdata(fields)
+    event = {
+        "version": "2.0", "rawPath": "/api/assessments", "rawQueryString": "", "isBase64Encoded": True,
+        "headers": {"host": "api.example.vn", "content-type": content_type, "accept": "application/json",
+                    "origin": "https://api.example.vn", "content-length": str(len(body))},
+        "requestContext": {"http": {"method": "POST", "path": "/api/assessments", "sourceIp": "203.0.113.7"}},
+        "body": base64.b64encode(body).decode(),
+    }
+    lambda_handler.set_context(ctx)
+    try:
+        answer = lambda_handler.handler(event)
+    finally:
+        lambda_handler.set_context(None)
+    assert answer["statusCode"] == 201, answer
+    payload = json.loads(base64.b64decode(answer["body"]) if answer.get("isBase64Encoded") else answer["body"])
+    assert payload["assessment"]["evidence"][0]["filename"] == "bien-ban.pdf"
+    assert payload["assessment"]["result"]["verdict"] == "Đạt"
