@@ -461,6 +461,7 @@ def test_report_lists_every_commune_with_latest_version(api, ctx, rubric, runner
     assert [row["Xã"] for row in rows] == ["xã Mường Ảng", "xã Búng Lao", "xã Mường Lạn", "xã Nà Tấu"]
     assert rows[0]["Lần gửi"] == "2" and rows[0]["Kết quả tự tính"] == "Chưa đạt"
     assert rows[1]["Đã nộp"] == "Chưa" and rows[1]["Kết quả tự tính"] == "Chưa nộp"
+    assert rows[1]["Ngưỡng"] == "800" and rows[1]["Tổng điểm"] == "" and "suy luận" in rows[1]["Ghi chú ngưỡng"]
     assert rows[3]["Tổng điểm"] == "900" and rows[3]["Ngưỡng"] == "800" and rows[3]["Kết quả tự tính"] == "Đạt"
     ws = load_workbook(xlsx).active
     assert ws["A1"].value == "Xã" and ws["A5"].value == "xã Nà Tấu" and ws["G5"].value == 900
@@ -492,3 +493,12 @@ def test_the_same_handler_answers_through_the_lambda_entry_point(ctx, rubric):
     payload = json.loads(base64.b64decode(answer["body"]) if answer.get("isBase64Encoded") else answer["body"])
     assert payload["assessment"]["evidence"][0]["filename"] == "bien-ban.pdf"
     assert payload["assessment"]["result"]["verdict"] == "Đạt"
+
+
+def test_receipt_escapes_what_was_sent(api, ctx, rubric):
+    code = issue(ctx)
+    data = form(code, rubric, evidence=(io.BytesIO(PDF), '<img src=x onerror="alert(1)">.pdf'))
+    r = api.post("/api/assessments", data=data, content_type="multipart/form-data")
+    assert r.status_code == 201
+    page = r.get_data(as_text=True)
+    assert "<img src=x" not in page and "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;.pdf" in page

@@ -13,6 +13,7 @@ COLUMNS = [
     ("commune", "Xã"), ("former", "Gồm các xã cũ"), ("year", "Năm"), ("submitted", "Đã nộp"),
     ("version", "Lần gửi"), ("submitted_at", "Thời điểm nhận"), ("total", "Tổng điểm"),
     ("threshold", "Ngưỡng"), ("verdict", "Kết quả tự tính"), ("reasons", "Lý do"), ("rubric", "Bộ tiêu chí"),
+    ("band_note", "Ghi chú ngưỡng"),
 ]
 
 
@@ -34,13 +35,24 @@ def _cell(row: dict, key: str):
 @click.option("--csv", "csv_path", type=click.Path(path_type=Path), default=None, help="Ghi bảng ra tệp CSV (UTF-8).")
 @click.option("--data-dir", type=click.Path(path_type=Path), envvar="BVTE_DATA_DIR", default=None)
 def report(year: int, xlsx_path: Path | None, csv_path: Path | None, data_dir: Path | None) -> None:
+    import datetime as dt
+
     from ..core.assessments import report_rows
     from ..core.places import load_places
+    from ..core.rubric import load_rubrics, rubric_in_force, rubrics_dir
     from ..storage import open_storage
 
     config = Config.from_env(data_dir=data_dir)
-    rows = report_rows(open_storage(config), load_places(config.content_dir), year)
+    try:
+        # The assessment happens late in the year: the rubric in force at its end (or today).
+        rubric = rubric_in_force(load_rubrics(rubrics_dir(config.content_dir)),
+                                 min(dt.date(year, 12, 31), dt.date.today()))
+    except LookupError:
+        rubric = None
+    rows = report_rows(open_storage(config), load_places(config.content_dir), year, rubric)
     shown = [("commune", 16), ("submitted", 7), ("version", 8), ("total", 10), ("threshold", 7), ("verdict", 16)]
+    if any(r["band_note"] for r in rows):
+        shown.append(("band_note", 0))
     labels = dict(COLUMNS)
     click.echo("  ".join(labels[k].ljust(w) for k, w in shown))
     for row in rows:
@@ -68,7 +80,7 @@ def report(year: int, xlsx_path: Path | None, csv_path: Path | None, data_dir: P
         for row in rows:
             ws.append([_cell(row, k) for k, _ in COLUMNS])
         ws.freeze_panes = "A2"
-        for letter, width in zip("ABCDEFGHIJK", (16, 36, 7, 8, 8, 26, 10, 8, 16, 60, 22)):
+        for letter, width in zip("ABCDEFGHIJKL", (16, 36, 7, 8, 8, 26, 10, 8, 16, 60, 22, 30)):
             ws.column_dimensions[letter].width = width
         wb.save(xlsx_path)
         click.echo(f"Đã ghi {xlsx_path}")

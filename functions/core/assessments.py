@@ -208,15 +208,27 @@ def commit_submission(storage, record: dict[str, Any], *, now: dt.datetime | Non
         return stamped
 
 
-def report_rows(storage, places, year: int) -> list[dict[str, Any]]:
-    """One row per today's commune for ``year``: submitted or not, its latest version's result."""
+def report_rows(storage, places, year: int, rubric=None) -> list[dict[str, Any]]:
+    """One row per today's commune for ``year``: submitted or not, its latest version's result.
+
+    ``rubric`` (the one in force for that year) gives the threshold of communes that have not
+    submitted yet; a submitted version keeps the threshold it was scored against.
+    """
     rows = []
     for commune in places.communes:
         found = versions(storage, year, commune.id)
         row = {"commune_id": commune.id, "commune": commune.label, "former": ", ".join(commune.former_names),
                "year": year, "submitted": bool(found), "version": None, "versions": len(found),
                "submitted_at": None, "total": None, "threshold": None, "verdict": "Chưa nộp",
-               "reasons": "", "rubric": ""}
+               "reasons": "", "rubric": "",
+               "band_note": "" if commune.threshold_band_confidence == "confirmed" else
+               "nhóm ngưỡng là suy luận, chưa xác nhận"}
+        if rubric is not None:
+            try:
+                row["threshold"] = rubric.threshold_for(commune.threshold_band).points
+                row["rubric"] = rubric.official_number
+            except KeyError:
+                pass
         if found:
             record = json.loads(storage.read(found[-1][1]))
             result = record.get("result", {})
