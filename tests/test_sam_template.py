@@ -278,3 +278,42 @@ def test_upload_site_stores_twins_with_their_encoding(seaweedfs, tmp_path):
 
 
 from s3_servers import seaweedfs  # noqa: E402,F401  (fixture)
+
+
+def test_gunicorn_config_loads_the_app(tmp_path):
+    env = {"PATH": "/usr/bin:/bin", "BVTE_DATA_DIR": str(tmp_path / "var")}
+    res = subprocess.run([str(Path(sys.executable).parent / "gunicorn"), "--check-config", "-c",
+                          str(REPO_ROOT / "deploy" / "gunicorn.conf.py")], capture_output=True, text=True, env=env,
+                         cwd=REPO_ROOT, timeout=120)
+    assert res.returncode == 0, res.stderr[-2000:]
+    text = (REPO_ROOT / "deploy" / "gunicorn.conf.py").read_text()
+    assert 'bind = os.environ.get("BVTE_BIND", "127.0.0.1:' in text and "accesslog = None" in text
+
+
+def test_self_hosted_wsgi_trusts_one_proxy_hop_for_origin_and_address(tmp_path, monkeypatch):
+    import importlib.util
+
+    from werkzeug.test import Client
+
+    monkeypatch.setenv("BVTE_DATA_DIR", str(tmp_path / "var"))
+    spec = importlib.util.spec_from_file_location("bvte_wsgi", REPO_ROOT / "deploy" / "wsgi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    client = Client(module.application)
+    proxied = {"X-Forwarded-Host": "baovetreem.example.vn", "X-Forwarded-Proto": "https",
+               "X-Forwarded-For": "198.51.100.9", "Origin": "https://baovetreem.example.vn",
+               "Accept": "application/json"}
+    # Same-origin through nginx: not refused as cross-site (400: the empty form's fields).
+    r = client.post("/api/tips", json={"description": ""}, headers=proxied)
+    assert r.status_code == 400
+    r = client.post("/api/tips", json={"description": ""}, headers={**proxied, "Origin": "https://evil.example.com"})
+    assert r.status_code == 403
+
+
+def test_nginx_example_keeps_addresses_out_of_logs_and_limits_bodies():
+    text = (REPO_ROOT / "deploy" / "nginx.conf").read_text()
+    log_format = next(line for line in text.splitlines() if line.startswith("log_format"))
+    assert "$remote_addr" not in log_format and "$http_referer" not in log_format
+    assert "gzip_static on;" in text and "brotli_static on;" in text
+    assert "client_max_body_size" in text and "ssl_certificate" in text
+    assert "proxy_pass http://127.0.0.1:8000;" in text
