@@ -204,3 +204,16 @@ def test_lambda_answers_503_when_s3_is_stopped(s3_app, own_weed):
         assert json.loads(result["body"])["error"]["code"] == "storage_unavailable"
     finally:
         lambda_handler.set_context(None)
+
+
+def test_every_seaweedfs_listener_is_on_loopback(own_weed):
+    import shutil
+    import subprocess
+
+    if not shutil.which("ss"):
+        pytest.fail("`ss` (iproute2) is needed to check the listeners")
+    out = subprocess.run(["ss", "-ltnpH"], capture_output=True, text=True, timeout=30).stdout
+    mine = [line for line in out.splitlines() if f"pid={own_weed.proc.pid}," in line]
+    assert len(mine) >= 5, out  # master, volume, filer, S3 (+ their gRPC ports)
+    local_addresses = [line.split()[3] for line in mine]
+    assert all(a.startswith("127.0.0.1:") for a in local_addresses), local_addresses
