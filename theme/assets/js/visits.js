@@ -45,6 +45,12 @@
     });
   }
 
-  if (document.readyState === "complete") run();
-  else window.addEventListener("load", run);
+  function start() {
+    if (document.readyState === "complete") run();
+    else window.addEventListener("load", run);
+  }
+
+  // A page the browser prerenders may never be seen: count it only once it is shown.
+  if (document.prerendering) document.addEventListener("prerenderingchange", start, { once: true });
+  else start();
 })();
