@@ -116,7 +116,9 @@ def visitor_hash(secret: bytes, now: datetime | float, address: str, user_agent:
 
 def record_view(storage, secret: bytes, now: datetime | float, address: str, user_agent: str) -> None:
     """Count one page view and mark the visitor as online in the current 5-minute window."""
-    for key in period_keys(now).values():
+    # Widest period first, while readers go narrowest first (read_counts): a read racing this write
+    # then never shows "today" above "total".
+    for key in reversed(list(period_keys(now).values())):
         storage.increment(key)
     window, _ = _window(now)
     visitor = visitor_hash(secret, now, address, user_agent)
