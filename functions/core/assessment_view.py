@@ -43,7 +43,8 @@ def commune_options(places, rubric: Rubric) -> list[dict[str, Any]]:
         except KeyError:
             threshold = ""
         former = ", ".join(f.label for f in c.former)
-        options.append({"id": c.id, "label": c.label, "former": former, "threshold": threshold})
+        options.append({"id": c.id, "label": c.label, "former": former, "threshold": threshold,
+                        "inferred": c.threshold_band_confidence != "confirmed"})
     return options
 
 
