@@ -141,15 +141,34 @@ class SeaweedFS:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
+def _serial_moto_server():
+    """``ThreadedMotoServer`` whose HTTP server handles one request at a time.
+
+    moto's in-memory ``UpdateItem ADD`` is a plain read-modify-write: with the default threaded
+    server, 8 threads x 25 increments ended at 198 or 199 of 200 here. Real DynamoDB applies each
+    update to an item atomically; serving requests one by one gives moto that same property, so the
+    contract test checks our code, not moto's missing lock. (Still moto server mode, over HTTP.)
+    """
+    from moto.server import DomainDispatcherApplication, MotoRequestHandler, ThreadedMotoServer, create_backend_app
+    from werkzeug.serving import make_server
+
+    class SerialMotoServer(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = DomainDispatcherApplication(create_backend_app)
+            self._server = make_server(self._ip_address, self._port, app, False, request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return SerialMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+
+
 class MotoDynamo:
     """moto in server mode, DynamoDB over HTTP on 127.0.0.1, with the counters table."""
 
     TABLE = "bvte-counters"
 
     def __init__(self):
-        from moto.server import ThreadedMotoServer
-
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        self.server = _serial_moto_server()
 
     def start(self) -> "MotoDynamo":
         import logging
