@@ -21,3 +21,27 @@ def test_unknown_api_path_gets_the_json_error_shape(client):
     body = response.get_json()
     assert body["error"]["status"] == 404
     assert body["error"]["message"]
+
+
+def test_storage_failure_escaping_a_handler_is_a_503_in_the_error_shape(app):
+    from functions.storage import StorageUnavailable
+
+    def broken():
+        raise StorageUnavailable("disk gone")
+
+    app.add_url_rule("/api/test-storage-down", view_func=broken)
+    response = app.test_client().get("/api/test-storage-down")
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "storage_unavailable"
+    assert "disk gone" not in response.get_data(as_text=True)
+
+
+def test_serve_prepares_a_development_key_pair_and_says_so(tmp_path):
+    from functions.commands.serve import prepare
+    from functions.config import Config
+    from functions.keys import DEV_PASSPHRASE
+
+    notes = prepare(Config(data_dir=tmp_path / "var"))
+    assert len(notes) == 1 and "PHÁT TRIỂN" in notes[0] and DEV_PASSPHRASE in notes[0]
+    assert (tmp_path / "var" / "keys").is_dir()
+    assert prepare(Config(data_dir=tmp_path / "var")) == []  # once only

@@ -28,14 +28,13 @@ def prepare(config: Config) -> list[str]:
     """First-run set-up of the data directory; returns what it did, to tell the person."""
     notes = []
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-    try:
-        from ..keys import ensure_dev_keypair
-    except ImportError:
-        return notes
+    from ..keys import DEV_PASSPHRASE, ensure_dev_keypair
+
     created = ensure_dev_keypair(config)
     if created:
         notes.append(
-            f"Đã tạo cặp khóa PHÁT TRIỂN tại {created} (chỉ để thử, không dùng thật). "
+            f"Đã tạo cặp khóa PHÁT TRIỂN tại {created} (chỉ để thử, không dùng thật; "
+            f"mật khẩu khóa riêng: {DEV_PASSPHRASE}). "
             "Dùng `bvte keys generate` cho khóa của văn phòng."
         )
     return notes

@@ -12,6 +12,7 @@ from ..api import all_routes
 from ..api.errors import json_error
 from ..api.http import Request, Response, Upload
 from ..api.security import PUBLIC_HEADERS
+from ..storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,13 @@ def register(app: Flask) -> None:
         if not request.path.startswith("/api/"):
             return exc
         return to_flask(json_error(exc.code or 500, exc.name.lower().replace(" ", "_")))
+
+    @app.errorhandler(StorageUnavailable)
+    def storage_down(exc: StorageUnavailable):
+        # Handlers answer storage failures themselves (keeping the input); this is the backstop,
+        # the same answer the Lambda adapter gives.
+        log.error("storage unavailable on %s %s", request.method, request.path)
+        return to_flask(json_error(503, "storage_unavailable"))
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception):
