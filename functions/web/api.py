@@ -55,7 +55,9 @@ def _view(handler):
 
 def register(app: Flask) -> None:
     by_area: dict[str, list] = defaultdict(list)
-    for method, path, handler in all_routes():
+    routes = all_routes()
+    app.extensions["bvte-api-paths"] = {path for _method, path, _handler in routes}
+    for method, path, handler in routes:
         by_area[handler.__module__.rsplit(".", 1)[-1]].append((method, path, handler))
     for area, routes in by_area.items():
         blueprint = Blueprint(f"api_{area}", __name__)

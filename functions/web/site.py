@@ -51,7 +51,8 @@ def _accepts(encoding: str) -> bool:
 @blueprint.route("/<path:path>", methods=["GET", "HEAD"])
 def serve(path: str):
     if path.startswith("api/"):
-        abort(404)
+        # An API path reached with GET/HEAD: 405 if it exists for other methods, else 404.
+        abort(405 if "/" + path in current_app.extensions["bvte-api-paths"] else 404)
     target = _resolve(path)
     if target is None:
         root = _site_dir()
