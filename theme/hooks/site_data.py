@@ -41,7 +41,7 @@ OFFICE_FIELDS = ("name", "phone", "address", "email", "hours", "source")
 # asset hashes do not match: the run may not touch a letter, digit, slash, dot-digit or dash.
 TEL_LINK = re.compile(r"""href\s*=\s*["']tel:([^"']*)["']""", re.IGNORECASE)
 PHONE_TEXT = re.compile(
-    r"(?<![\w/.,:=#%&+-])((?:\+84|0)[1-9](?:[ .]?[0-9]){7,9}|1[89]00(?:[ .]?[0-9]){4,6})(?![\w/]|[.,-][0-9])"
+    r"(?<![\w/.,:=#%&+-])((?:\+84[ .]?|0)[1-9](?:[ .]?[0-9]){7,9}|1[89]00(?:[ .]?[0-9]){4,6})(?![\w/]|[.,-][0-9])"
 )
 
 

@@ -41,6 +41,13 @@
     if (e.target && e.target.id === "__search" && e.target.checked) start();
   }, true);
 
+  // Material's search dialog has no accessible name (axe: aria-dialog-name): give it the search box's.
+  var dialog = document.querySelector(".md-search[role=dialog]");
+  var query = document.querySelector("[data-md-component=search-query]");
+  if (dialog && !dialog.hasAttribute("aria-label")) {
+    dialog.setAttribute("aria-label", (query && query.getAttribute("aria-label")) || "Tìm kiếm");
+  }
+
   // 1. Hold back the index request.
   var open = XMLHttpRequest.prototype.open;
   var send = XMLHttpRequest.prototype.send;
