@@ -244,7 +244,7 @@ def test_cross_site_post_is_refused(api, ctx, rubric):
     null_cross = api.post("/api/assessments", data=form(code, rubric), content_type="multipart/form-data",
                           headers={**JSON, "Origin": "null", "Sec-Fetch-Site": "cross-site"})
     assert null_cross.status_code == 403
-    # Our own pages post with Origin: null (no-referrer policy) and Sec-Fetch-Site: same-origin.
+    # A page under a no-referrer policy posts with Origin: null and Sec-Fetch-Site: same-origin.
     own = api.post("/api/assessments", data=form(code, rubric), content_type="multipart/form-data",
                    headers={**JSON, "Origin": "null", "Sec-Fetch-Site": "same-origin"})
     assert own.status_code == 201

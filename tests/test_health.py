@@ -10,7 +10,7 @@ def test_health_names_the_storage_backend(client):
 def test_api_answers_are_never_cached_and_set_no_cookie(client):
     response = client.get("/api/health")
     assert response.headers["Cache-Control"] == "no-store"
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
     assert "Set-Cookie" not in response.headers
 

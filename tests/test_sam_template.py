@@ -172,7 +172,7 @@ def test_site_is_served_through_oac_with_security_headers_and_twins(transformed)
     headers = res["SiteHeaders"]["Properties"]["ResponseHeadersPolicyConfig"]["SecurityHeadersConfig"]
     csp = _text(headers["ContentSecurityPolicy"]["ContentSecurityPolicy"])
     assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
-    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "no-referrer"
+    assert headers["ReferrerPolicy"]["ReferrerPolicy"] == "same-origin"
     assert res["SiteBucket"]["Properties"]["PublicAccessBlockConfiguration"]["RestrictPublicBuckets"] is True
     api = next(b for b in dist["CacheBehaviors"] if b["PathPattern"] == "/api/*")
     assert "POST" in api["AllowedMethods"]

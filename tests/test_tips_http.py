@@ -263,7 +263,7 @@ def test_cross_site_post_is_refused(client, storage):
 def test_same_origin_post_is_accepted(client):
     response = client.post("/api/tips", json=GOOD, headers={"Origin": "http://localhost"})
     assert response.status_code == 201
-    # A plain form on our own no-referrer page is posted with "Origin: null" + Sec-Fetch-Site.
+    # A form on a page under a no-referrer policy is posted with "Origin: null" + Sec-Fetch-Site.
     own = client.post("/api/tips", data=GOOD, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"})
     assert own.status_code == 201
     sandboxed = client.post("/api/tips", data=GOOD, headers={"Origin": "null", "Sec-Fetch-Site": "cross-site"})

@@ -93,7 +93,8 @@ def _error(request: Request, ctx: Context, rubric, values: dict[str, str], failu
     body = "<h1>Xã tự đánh giá</h1>" + assessment_view.render_form(
         rubric, places(ctx), base="/", values=kept, errors=failure.fields, message=failure.message,
         had_files=bool(request.files), max_file_bytes=ctx.config.assessment_max_file_bytes,
-        max_total_bytes=ctx.config.assessment_max_total_bytes)
+        max_total_bytes=ctx.config.assessment_max_total_bytes,
+        upload_ahead_bytes=ctx.config.assessment_upload_ahead_bytes)
     from ..pages import render_page
 
     return Response.html(failure.status, render_page(ctx, "Xã tự đánh giá — cần xem lại", body))
@@ -154,17 +155,8 @@ def _check_year(text: str, rubric) -> tuple[int | None, str | None]:
     return year, None
 
 
-def _same_site_post(request: Request, ctx: Context) -> bool:
-    """``same_origin``, plus the case of our own pages: they send ``Referrer-Policy: no-referrer``,
-    so Chromium posts their forms with ``Origin: null``; ``Sec-Fetch-Site: same-origin`` (a header
-    no page can set) then says where the post came from."""
-    if same_origin(request, ctx):
-        return True
-    return request.header("origin") == "null" and request.header("sec-fetch-site") == "same-origin"
-
-
 def _accept(request: Request, ctx: Context, rubric, values: dict[str, str]) -> Response:
-    if not _same_site_post(request, ctx):
+    if not same_origin(request, ctx):
         raise Failure(403, "cross_site", GENERIC_MESSAGES[403], {})
     all_places = places(ctx)
     errors: dict[str, str] = {}

@@ -9,10 +9,15 @@ from urllib.parse import urlsplit
 
 from .http import Context, Request
 
+# Referrer policy of every page and answer: nothing is sent to other sites, while our own form
+# posts keep a real Origin header. (With "no-referrer", browsers post forms with "Origin: null",
+# and old phone browsers that lack Sec-Fetch-Site could then not be told from a cross-site post.)
+REFERRER_POLICY = "same-origin"
+
 # Every API answer: nothing cached, no referrer leaks, nothing from elsewhere may run.
 PUBLIC_HEADERS = {
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": REFERRER_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
@@ -32,8 +37,8 @@ def same_origin(request: Request, ctx: Context) -> bool:
     origin = request.header("origin")
     if not origin or origin == "null":
         site = request.header("sec-fetch-site")
-        # Pages are served with Referrer-Policy: no-referrer, so a browser posts a plain form with
-        # "Origin: null"; Sec-Fetch-Site (set by the browser, not the page) says whether it is ours.
+        # "Origin: null" comes from pages under a no-referrer policy (a cached copy of an older
+        # page, a proxy's rewrite); Sec-Fetch-Site (set by the browser, not the page) says whose.
         if origin == "null":
             return site == "same-origin"
         return site in ("", "same-origin", "none")

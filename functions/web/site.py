@@ -13,9 +13,11 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, request, send_file
 from werkzeug.security import safe_join
 
+from ..api.security import REFERRER_POLICY
+
 FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}\.(min\.)?(js|css)$")
 SITE_HEADERS = {
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": REFERRER_POLICY,
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
