@@ -27,10 +27,13 @@ RUNS = 5
 SERVER = """
 import sys
 from werkzeug.serving import make_server
+
+from functions.commands.serve import QuietRequestHandler
 from functions.config import Config
 from functions.web import create_app
 cfg = Config(data_dir=sys.argv[1], site_dir=sys.argv[2], testing=False)
-server = make_server("127.0.0.1", int(sys.argv[3]), create_app(cfg), threaded=True)
+server = make_server("127.0.0.1", int(sys.argv[3]), create_app(cfg), threaded=True,
+                     request_handler=QuietRequestHandler)
 print("ready", flush=True)
 server.serve_forever()
 """

@@ -72,7 +72,10 @@ class LiveServer:
     def __init__(self, wsgi_app):
         from werkzeug.serving import make_server
 
-        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+        from functions.commands.serve import QuietRequestHandler
+
+        # The same address-free access log as `bvte serve`.
+        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=QuietRequestHandler)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

@@ -45,3 +45,14 @@ def test_serve_prepares_a_development_key_pair_and_says_so(tmp_path):
     assert len(notes) == 1 and "PHÁT TRIỂN" in notes[0] and DEV_PASSPHRASE in notes[0]
     assert (tmp_path / "var" / "keys").is_dir()
     assert prepare(Config(data_dir=tmp_path / "var")) == []  # once only
+
+
+def test_access_log_holds_no_client_address_or_query(live_server, caplog):
+    import logging
+    import urllib.request
+
+    with caplog.at_level(logging.INFO, logger="bvte.access"):
+        urllib.request.urlopen(live_server.url + "/api/health?receipt=SECRET-RECEIPT").read()
+    lines = [r.getMessage() for r in caplog.records if r.name == "bvte.access"]
+    assert any("GET /api/health" in line and "200" in line for line in lines)
+    assert not any("127.0.0.1" in line or "SECRET" in line for line in lines)

@@ -11,7 +11,7 @@ from werkzeug.serving import WSGIRequestHandler, run_simple
 from ..config import Config
 
 
-class _QuietHandler(WSGIRequestHandler):
+class QuietRequestHandler(WSGIRequestHandler):
     """Access log without client addresses or query strings (DESIGN.md: logs hold no IPs)."""
 
     def log_request(self, code="-", size="-"):
@@ -55,4 +55,4 @@ def serve(host: str, port: int, data_dir: Path) -> None:
         raise click.ClickException(f"Chưa có trang web đã dựng trong {config.site_dir}: chạy `make build` trước.")
     app = create_app(config)
     click.echo(f"Đang phục vụ tại http://{host}:{port}/ (dữ liệu: {config.data_dir}, lưu trữ: {config.storage})")
-    run_simple(host, port, app, threaded=True, request_handler=_QuietHandler)
+    run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)
