@@ -88,7 +88,12 @@ def test_data_bucket_is_private_encrypted_versioned_with_lifecycle(transformed):
     assert all(props["PublicAccessBlockConfiguration"][k] is True for k in
                ("BlockPublicAcls", "BlockPublicPolicy", "IgnorePublicAcls", "RestrictPublicBuckets"))
     rules = {r["Id"] for r in props["LifecycleConfiguration"]["Rules"]}
-    assert {"old-versions", "unclaimed-uploads", "ratelimit-counters"} <= rules
+    assert {"old-versions", "unclaimed-uploads", "ratelimit-counters", "visitor-markers"} <= rules
+    # Nothing that expires may ever hold a report, a receipt index or an assessment.
+    for rule in props["LifecycleConfiguration"]["Rules"]:
+        if "ExpirationInDays" in rule:
+            prefix = json.dumps(rule["Prefix"])
+            assert any(p in prefix for p in ("uploads/", ".counters/ratelimit/", "visits/seen/")), rule
     assert transformed["Resources"]["DataBucket"]["DeletionPolicy"] == "Retain"
 
 
