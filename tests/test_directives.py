@@ -267,10 +267,12 @@ def site_with_more(tmp_path_factory):
         "c.md": dict(base, number=3, symbol="UBND-VX", date="2022-11-30", subject="văn bản của tỉnh",
                      issuer={"name": "Ủy ban nhân dân tỉnh Điện Biên", "header": ["ỦY BAN NHÂN DÂN", "TỈNH ĐIỆN BIÊN"]}),
     }
+    (folder / "2022").mkdir()
+    extra["2022/d.md"] = dict(base, number=4, date="2022-11-29", subject="văn bản trong thư mục con")
     for n in range(55):
         extra[f"f{n:02d}.md"] = dict(base, number=100 + n, date=f"2021-03-{n % 28 + 1:02d}", subject=f"văn bản lấp số {n}")
     for name, meta in extra.items():
-        (folder / name).write_text(_directive(meta), encoding="utf-8")
+        (folder / name).write_text(_directive(meta), encoding="utf-8")  # 59 directives with the seed
     result = build_site(root / "site", config_file=config)
     assert result.returncode == 0, result.stderr[-3000:]
     return root / "site"
@@ -292,7 +294,7 @@ def test_index_is_newest_first_and_paginated(site_with_more):
     ]
     assert len(first) == 50
     second = _subjects(_read(site_with_more, "van-ban/trang-2"))
-    assert len(second) == 59 - 50 and not set(first) & set(second)
+    assert len(second) == 60 - 50 and not set(first) & set(second)
     assert 'href="trang-2/">Trang 2</a>' in _read(site_with_more, "van-ban/nam-2021")  # 55 rows of 2021
     assert len(_subjects(_read(site_with_more, "van-ban/nam-2021/trang-2"))) == 5
 
@@ -335,7 +337,7 @@ def test_atom_feed_parses_and_lists_the_directives(site_with_more):
     feed = ET.parse(site_with_more / "van-ban/feed.xml").getroot()
     assert feed.tag == f"{ATOM}feed"
     entries = feed.findall(f"{ATOM}entry")
-    assert len(entries) == 50  # the newest 50 of 59
+    assert len(entries) == 50  # the newest 50 of 60
     titles = [e.findtext(f"{ATOM}title") for e in entries]
     assert titles[0] == "Công văn số 7/UBND-VX: V/v văn bản dẫn chiếu kế hoạch 450"
     assert any("…/UBND-LĐTĐ&XH" in t for t in titles)
@@ -356,3 +358,16 @@ def test_duplicate_number_in_a_year_fails(tmp_path):
     assert result.returncode != 0
     assert re.search(r'van-ban/[xy]\.md: trường "number": cần số, ký hiệu không trùng trong năm', output), output[-2000:]
     assert "Traceback" not in output
+
+
+def test_directive_pages_carry_the_site_chrome_and_their_own_title(site_with_more):
+    """Directives are put into a chrome rendered once per folder depth: check both depths."""
+    for path, assets, title in [("van-ban/a", "../../assets/", "Kế hoạch số 450/UBND-LĐTBXH: về việc tăng cường"),
+                                ("van-ban/2022/d", "../../../assets/", "Công văn số 4/UBND-VX: V/v văn bản trong thư mục con")]:
+        page = _read(site_with_more, path)
+        assert page.count("<html") == 1 and page.count('<article class="nd30"') == 1
+        assert f"<title>{title}" in page
+        assert 'href="tel:111"' in page  # the 111 bar of the chrome
+        assert f'href="{assets}stylesheets/main.' in page  # relative links right for this depth
+        assert "\x00" not in page and "bvte-directive-" not in page  # no marker left
+    assert "V/v văn bản trong thư mục con" in _subjects(_read(site_with_more, "van-ban/nam-2022"))
