@@ -73,3 +73,27 @@ def test_brotli_quality_trades_ratio_for_time_only_where_it_must():
     assert hook.brotli_quality(Path("a.css"), 20_000, html_pages=10_000) == 11
     assert hook.brotli_quality(Path("index.html"), 20_000, html_pages=10_000) == 7
     assert hook.brotli_quality(Path("search_index.json"), 30_000_000, html_pages=50) == 9
+
+
+def test_extra_stylesheets_arrive_as_one_fingerprinted_file_cached_for_a_year(client, built_site):
+    import re
+
+    import yaml
+
+    from functions.config import REPO_ROOT
+
+    html = (built_site / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'<link rel="stylesheet" href="([^"]+)"', html)
+    ours = [href for href in links if "assets/css/" in href]
+    assert len(ours) == 1 and re.search(r"site\.[0-9a-f]{10}\.css$", ours[0]), links
+    bundle = (built_site / "index.html").parent.joinpath(ours[0]).read_text(encoding="utf-8")
+    listed = yaml.safe_load((REPO_ROOT / "mkdocs.yml").read_text(encoding="utf-8").replace("!!python", "x"))["extra_css"]
+    positions = []
+    for rel in listed:
+        text = (REPO_ROOT / "theme" / rel).read_text(encoding="utf-8")
+        assert text in bundle, rel
+        positions.append(bundle.index(text))
+    assert positions == sorted(positions)  # the cascade order of mkdocs.yml is kept
+    response = client.get("/" + ours[0].lstrip("./"))
+    assert response.status_code == 200
+    assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
