@@ -56,6 +56,7 @@ class Config:
     assessment_max_total_bytes: int = 100 * 1024 * 1024
     access_code_attempts_per_hour: int = 10
     access_code_commune_attempts_per_hour: int = 50  # failed codes per commune, from all clients
+    assessment_upload_ahead_bytes: int = 4 * 1024 * 1024  # with JS, files above this go ahead by presigned POST; 0 = all (Lambda)
 
     # Largest request body accepted at all (bytes): above it, 413 before reading.
     max_request_bytes: int = 110 * 1024 * 1024

@@ -92,7 +92,8 @@ def _error(request: Request, ctx: Context, rubric, values: dict[str, str], failu
         kept["access_code"] = ""
     body = "<h1>Xã tự đánh giá</h1>" + assessment_view.render_form(
         rubric, places(ctx), base="/", values=kept, errors=failure.fields, message=failure.message,
-        had_files=bool(request.files), max_file_bytes=ctx.config.assessment_max_file_bytes,
+        had_files=bool(request.files) or any(k.startswith("upload_") for k in request.form),
+        max_file_bytes=ctx.config.assessment_max_file_bytes,
         max_total_bytes=ctx.config.assessment_max_total_bytes,
         upload_ahead_bytes=ctx.config.assessment_upload_ahead_bytes)
     from ..pages import render_page

@@ -61,7 +61,7 @@ def field_labels(rubric: Rubric) -> dict[str, str]:
 def render_form(rubric: Rubric, places, *, base: str, values: Mapping[str, str] | None = None,
                 errors: Mapping[str, str] | None = None, message: str = "", had_files: bool = False,
                 max_file_bytes: int = 20 * 1024 * 1024, max_total_bytes: int = 100 * 1024 * 1024,
-                today: dt.date | None = None) -> str:
+                today: dt.date | None = None, upload_ahead_bytes: int = 4 * 1024 * 1024) -> str:
     from .assessment_template import FILENAME
 
     return environment().get_template("assessments/form.html").render(
@@ -72,6 +72,7 @@ def render_form(rubric: Rubric, places, *, base: str, values: Mapping[str, str] 
         max_file_bytes=max_file_bytes, max_total_bytes=max_total_bytes,
         max_file_mb=max_file_bytes // (1024 * 1024), max_total_mb=max_total_bytes // (1024 * 1024),
         example_year=(today or dt.date.today()).year,
+        upload_ahead_bytes=upload_ahead_bytes,
     )
 
 

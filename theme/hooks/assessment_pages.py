@@ -68,5 +68,6 @@ def on_page_content(html: str, page: Page, config: MkDocsConfig, files: Files) -
     form = assessment_view.render_form(
         _state["rubric"], _state["places"], base=base,
         max_file_bytes=defaults.assessment_max_file_bytes, max_total_bytes=defaults.assessment_max_total_bytes,
+        upload_ahead_bytes=defaults.assessment_upload_ahead_bytes,
     )
     return html.replace(MARKER, form, 1)
