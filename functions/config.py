@@ -64,6 +64,10 @@ class Config:
     # Visitor counter: how long GET /api/visits may reuse figures it read (each read costs counter calls).
     visits_cache_seconds: int = 5
 
+    # Origins the API's own HTML answers may connect to besides 'self' (CSP connect-src): the data
+    # bucket that receives presigned evidence uploads, e.g. https://BUCKET.s3.REGION.amazonaws.com.
+    csp_connect_src: str = ""
+
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 

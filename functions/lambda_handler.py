@@ -232,10 +232,10 @@ def to_request(event: dict, config):
 
 
 # -- Response -> HTTP API answer -------------------------------------------------------------
-def to_result(response) -> dict:
-    from .api.security import PUBLIC_HEADERS
+def to_result(response, config=None) -> dict:
+    from .api.security import PUBLIC_HEADERS, public_headers
 
-    headers = {**PUBLIC_HEADERS, **response.headers}
+    headers = {**(public_headers(config) if config is not None else PUBLIC_HEADERS), **response.headers}
     ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
     body = response.body or b""
     if not body or ctype.startswith(TEXT_TYPES):
@@ -271,7 +271,7 @@ def handler(event: dict, context=None) -> dict:
     else:
         return _error(405, "method_not_allowed") if allowed else _error(404, "not_found")
     try:
-        return to_result(view(request, ctx))
+        return to_result(view(request, ctx), ctx.config)
     except Exception as exc:  # noqa: BLE001
         from .storage import StorageUnavailable
 

@@ -62,3 +62,33 @@ def test_field_errors_name_the_fields_in_vietnamese(client):
     body = client.post("/api/tips", json={}).get_json()["error"]
     assert {"description", "commune", "category"} <= set(body["fields"])
     assert any(ch in "ăâđêôơưạảấầẩẫậắằẳẵặẹẻẽếềểễệỉịọỏốồổỗộớờởỡợụủứừửữựỳỵỷỹ" for ch in body["fields"]["description"])
+
+
+def test_configured_upload_origin_joins_the_csp_of_api_answers(tmp_path, built_site):
+    from functions.config import Config
+    from functions.web import create_app
+
+    bucket = "https://data-bucket.s3.ap-southeast-1.amazonaws.com"
+    app = create_app(Config(data_dir=tmp_path, site_dir=built_site, testing=True, csp_connect_src=bucket))
+    csp = app.test_client().post("/api/assessments", data={}, headers=JSON).headers["Content-Security-Policy"]
+    assert f"connect-src 'self' {bucket};" in csp
+    assert "default-src 'self'" in csp and "frame-ancestors 'none'" in csp
+
+
+def test_lambda_answers_carry_the_same_csp_as_flask(monkeypatch, tmp_path, built_site):
+    import json
+
+    from functions import lambda_handler
+
+    bucket = "https://data-bucket.s3.ap-southeast-1.amazonaws.com"
+    for name, value in {"BVTE_DATA_DIR": str(tmp_path), "BVTE_SITE_DIR": str(built_site), "BVTE_STORAGE": "local",
+                        "BVTE_CSP_CONNECT_SRC": bucket}.items():
+        monkeypatch.setenv(name, value)
+    event = json.loads((Path(__file__).parent / "events" / "health_get.json").read_text("utf-8"))
+    lambda_handler.set_context(None)
+    try:
+        result = lambda_handler.handler(event, None)
+    finally:
+        lambda_handler.set_context(None)
+    assert result["statusCode"] == 200
+    assert f"connect-src 'self' {bucket};" in result["headers"]["Content-Security-Policy"]

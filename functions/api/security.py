@@ -28,6 +28,17 @@ PUBLIC_HEADERS = {
 }
 
 
+def public_headers(config) -> dict[str, str]:
+    """``PUBLIC_HEADERS``, with the configured upload origins added to the CSP's connect-src (a form
+    re-rendered by the API after an error must still be able to send large files to the bucket)."""
+    extra = " ".join(getattr(config, "csp_connect_src", "").split())
+    if not extra:
+        return PUBLIC_HEADERS
+    csp = PUBLIC_HEADERS["Content-Security-Policy"].replace(
+        "default-src 'self';", f"default-src 'self'; connect-src 'self' {extra};", 1)
+    return {**PUBLIC_HEADERS, "Content-Security-Policy": csp}
+
+
 def same_origin(request: Request, ctx: Context) -> bool:
     """True when a browser post comes from this site (or a configured origin).
 

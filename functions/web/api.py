@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from ..api import all_routes
 from ..api.errors import json_error
 from ..api.http import Request, Response, Upload
-from ..api.security import PUBLIC_HEADERS
+from ..api.security import public_headers
 from ..storage import StorageUnavailable
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,9 @@ def to_request() -> Request:
 
 def to_flask(response: Response):
     flask_response = current_app.response_class(response.body, status=response.status)
-    for name, value in {**PUBLIC_HEADERS, **response.headers}.items():
+    from . import context
+
+    for name, value in {**public_headers(context(current_app).config), **response.headers}.items():
         flask_response.headers[name] = value
     return flask_response
 
