@@ -10,7 +10,8 @@ issuers and trích yếu) this script times, in the same run, on the same machin
   (every page in the nav). That grows with the square of the pages (DESIGN.md), so it is capped: above
   ``--material-cap`` pages (default 1,000) it is not run and a quadratic extrapolation is printed instead;
 - **Zensical** (``zensical`` from PyPI, in its own venv, default ``/tmp/zensical-venv``; created if missing):
-  the same bare project, cold cache.
+  the same bare project, cold cache. With every page in its default nav it grows quadratically too
+  (measured: 1,000 pages ~30x the time of 100), so it is capped the same way (``--zensical-cap``).
 
 Figures are CPU seconds (user + system) of one build each, wall-clock seconds beside them: the machine is
 shared, so wall time also measures the neighbours. Linear growth shows as a constant time per 1,000 directives.
@@ -145,6 +146,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100, 1000, 10000])
     parser.add_argument("--material-cap", type=int, default=1000)
+    parser.add_argument("--zensical-cap", type=int, default=1000)
     args = parser.parse_args(argv if argv is not None else [])
     print(f"zensical: {ensure_zensical()}; cores: {os.cpu_count()}")
     rows = []
@@ -154,28 +156,36 @@ def main(argv: list[str] | None = None) -> None:
             site = this_site(work, n)
             bare = this_site(work, n, compress=False)
             material = plain_material(work, n) if n <= args.material_cap else None
-            zen = zensical(work, n)
+            zen = zensical(work, n) if n <= args.zensical_cap else None
             rows.append((n, site, bare, material, zen))
             print(f"  {n:>6} directives, CPU (wall) s: this site {site:.1f} ({site.wall:.1f}), without compress "
                   f"{bare:.1f} ({bare.wall:.1f}), plain material "
                   f"{'capped' if material is None else f'{material:.1f} ({material.wall:.1f})'}, "
-                  f"zensical {zen:.1f} ({zen.wall:.1f})", flush=True)
+                  f"zensical {'capped' if zen is None else f'{zen:.1f} ({zen.wall:.1f})'}", flush=True)
     print()
     print("CPU seconds (user + system); wall-clock seconds in brackets.\n")
     print("| directives | this site | of which compress | CPU s per 1,000 | plain material, all in nav "
           "| this site / material | Zensical | this site / Zensical |")
     print("|---:|---:|---:|---:|---:|---:|---:|---:|")
     measured = [(n, m) for n, *_rest, m, _z in rows if m is not None]
+    measured_zen = [(n, z) for n, *_rest, z in rows if z is not None]
+
+    def cell(n: int, value: Timing | None, known: list) -> tuple[str, float | None]:
+        if value is not None:
+            return f"{value:.1f} ({value.wall:.1f})", float(value)
+        if not known:
+            return "not run (> cap)", None
+        n0, v0 = known[-1]
+        estimate = v0 * (n / n0) ** 2
+        return f"not run (> cap); quadratic estimate ≈ {estimate:,.0f}", estimate
+
     for n, site, bare, material, zen in rows:
-        if material is None and len(measured) >= 1:
-            n0, m0 = measured[-1]
-            mat = f"not run (> cap); quadratic estimate ≈ {m0 * (n / n0) ** 2:,.0f}"
-            ratio = f"≈ 1/{m0 * (n / n0) ** 2 / site:,.0f}"
-        else:
-            mat = f"{material:.1f} ({material.wall:.1f})"
-            ratio = f"{site / material:.2f}"
-        print(f"| {n:,} | {site:.1f} ({site.wall:.1f}) | {site - bare:.1f} | {site / n * 1000:.1f} | {mat} | {ratio} | "
-              f"{zen:.1f} ({zen.wall:.1f}) | {site / zen:.1f} |")
+        mat, m = cell(n, material, measured)
+        zcell, z = cell(n, zen, measured_zen)
+        est = "≈ " if material is None else ""
+        zest = "≈ " if zen is None else ""
+        print(f"| {n:,} | {site:.1f} ({site.wall:.1f}) | {site - bare:.1f} | {site / n * 1000:.1f} | {mat} | "
+              f"{est}{site / m if m else float('nan'):.3g} | {zcell} | {zest}{site / z if z else float('nan'):.3g} |")
     if len(rows) >= 2:
         (n1, s1, b1, *_), (n2, s2, b2, *_) = rows[-2], rows[-1]
         print(f"\nGrowth {n1:,} → {n2:,} directives (×{n2 / n1:g}): this site ×{s2 / s1:.1f} "
