@@ -40,8 +40,11 @@ chromium:
 test: install node_modules/.package-lock.json chromium
 	$(BIN)/pytest
 
+bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
+	cd bench && npm ci --no-audit --no-fund --loglevel=error
+
 ## bench: benchmarks; figures go to bench/RESULTS.md by hand after reading them
-bench: install node_modules/.package-lock.json chromium
+bench: install node_modules/.package-lock.json bench/node_modules/.package-lock.json chromium
 	$(BIN)/python -m bench
 
 clean:
