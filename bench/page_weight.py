@@ -30,6 +30,8 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from functions.commands.serve import BackgroundServer, wsgi_server
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = os.environ.get("BVTE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -103,26 +105,13 @@ class Counting:
         return taken
 
 
-class Server:
+class Server(BackgroundServer):
     def __init__(self, site: Path, data: Path):
-        from werkzeug.serving import make_server
-
         from functions.config import Config
         from functions.web import create_app
 
         self.counter = Counting(create_app(Config(site_dir=site, data_dir=data, testing=True)))
-        self.server = make_server("127.0.0.1", 0, self.counter, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(wsgi_server(self.counter).server)
 
 
 # --- measuring in Chromium -----------------------------------------------------------------------------------

@@ -6,10 +6,8 @@ Everything a fixture starts, it stops. Servers bind 127.0.0.1 only.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 
 import pytest
@@ -66,32 +64,12 @@ def runner():
     return CliRunner()
 
 
-class LiveServer:
-    """A threaded WSGI server on 127.0.0.1 with an ephemeral port."""
-
-    def __init__(self, wsgi_app):
-        from werkzeug.serving import make_server
-
-        from functions.commands.serve import QuietRequestHandler
-
-        # The same address-free access log as `bvte serve`.
-        self.server = make_server("127.0.0.1", 0, wsgi_app, threaded=True, request_handler=QuietRequestHandler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
-
-
 @pytest.fixture
 def live_server(app):
-    with LiveServer(app) as server:
+    """The app on a real threaded server on 127.0.0.1 (``.url``), stopped after the test."""
+    from functions.commands.serve import wsgi_server
+
+    with wsgi_server(app) as server:
         yield server
 
 
@@ -108,10 +86,22 @@ def chromium():
         browser.close()
 
 
+PHONE = {"locale": "vi-VN", "viewport": {"width": 360, "height": 740}}
+
+
 @pytest.fixture
 def browser_context(chromium):
-    context = chromium.new_context(locale="vi-VN", viewport={"width": 360, "height": 740})
+    context = chromium.new_context(**PHONE)
     yield context
+    context.close()
+
+
+@pytest.fixture
+def no_js_page(chromium):
+    """A phone-sized page with JavaScript off: every form must still work."""
+    context = chromium.new_context(java_script_enabled=False, **PHONE)
+    page = context.new_page()
+    yield page
     context.close()
 
 

@@ -102,42 +102,40 @@ def test_with_javascript_running_total_missing_items_and_upload(csp_free_page, l
     assert violations == [], violations
 
 
-def test_without_javascript_errors_come_back_in_the_same_form(chromium, live_server, code, rubric):
-    context = chromium.new_context(java_script_enabled=False, locale="vi-VN", viewport={"width": 360, "height": 740})
-    try:
-        page = context.new_page()
-        page.goto(f"{live_server.url}/tu-danh-gia/")
-        assert page.locator("#tong-ket").is_hidden()
-        page.select_option("#commune", "muong-ang")
-        page.fill("#year", str(YEAR))
-        page.fill("#access_code", code)
-        fill_scores(page, rubric, {"tc07": "60", "tc02": "mười"})
-        page.set_input_files("#evidence", files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        assert page.url.endswith("/api/assessments")
-        assert page.locator("#score_tc07-error").inner_text() == "Vượt điểm tối đa của tiêu chí này (50 điểm)."
-        assert page.locator("#score_tc02-error").inner_text() == "Không phải số."
-        assert page.input_value("#score_tc02") == "mười" and page.input_value("#year") == str(YEAR)
-        assert page.input_value("#access_code") == code
-        assert "Các tệp đã chọn chưa được lưu" in page.locator("#loi-bieu-mau").inner_text()
-        page.fill("#score_tc07", "50")
-        page.fill("#score_tc02", page.input_value("#score_tc04"))
-        page.set_input_files("#evidence", files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        body = page.locator("body").inner_text()
-        assert "Đã nhận bản tự đánh giá" in body and "to-trinh.pdf" in body
-        assert hashlib.sha256(PDF).hexdigest() in body
-        # A wrong code without JavaScript: 401, the message next to the code, the code cleared.
-        page.goto(f"{live_server.url}/tu-danh-gia/")
-        page.select_option("#commune", "muong-ang")
-        page.fill("#year", str(YEAR))
-        page.fill("#access_code", "SAI0-SAI0-SAI0-SAI0")
-        fill_scores(page, rubric)
-        with page.expect_navigation():
-            page.click("button[type=submit]")
-        assert "Mã truy cập không đúng" in page.locator("#access_code-error").inner_text()
-        assert page.input_value("#access_code") == "" and page.input_value("#score_tc01") == "100"
-    finally:
-        context.close()
+def test_without_javascript_errors_come_back_in_the_same_form(no_js_page, live_server, code, rubric):
+    page = no_js_page
+    page.goto(f"{live_server.url}/tu-danh-gia/")
+    assert page.locator("#tong-ket").is_hidden()
+    page.select_option("#commune", "muong-ang")
+    page.fill("#year", str(YEAR))
+    page.fill("#access_code", code)
+    fill_scores(page, rubric, {"tc07": "60", "tc02": "mười"})
+    page.set_input_files("#evidence", files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert page.url.endswith("/api/assessments")
+    assert page.locator("#score_tc07-error").inner_text() == "Vượt điểm tối đa của tiêu chí này (50 điểm)."
+    assert page.locator("#score_tc02-error").inner_text() == "Không phải số."
+    assert page.input_value("#score_tc02") == "mười" and page.input_value("#year") == str(YEAR)
+    assert page.input_value("#access_code") == code
+    assert "Các tệp đã chọn chưa được lưu" in page.locator("#loi-bieu-mau").inner_text()
+    page.fill("#score_tc07", "50")
+    page.fill("#score_tc02", page.input_value("#score_tc04"))
+    page.set_input_files("#evidence", files=[{"name": "to-trinh.pdf", "mimeType": "application/pdf", "buffer": PDF}])
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    body = page.locator("body").inner_text()
+    assert "Đã nhận bản tự đánh giá" in body and "to-trinh.pdf" in body
+    assert hashlib.sha256(PDF).hexdigest() in body
+    # A wrong code without JavaScript: 401, the message next to the code, the code cleared.
+    page.goto(f"{live_server.url}/tu-danh-gia/")
+    page.select_option("#commune", "muong-ang")
+    page.fill("#year", str(YEAR))
+    page.fill("#access_code", "SAI0-SAI0-SAI0-SAI0")
+    fill_scores(page, rubric)
+    with page.expect_navigation():
+        page.click("button[type=submit]")
+    assert "Mã truy cập không đúng" in page.locator("#access_code-error").inner_text()
+    assert page.input_value("#access_code") == "" and page.input_value("#score_tc01") == "100"
+
+

@@ -81,20 +81,18 @@ def test_print_is_a4_with_nd30_margins(page, live_server):
     assert 20 <= top <= 25 and 20 <= bottom <= 25 and 30 <= left <= 35 and 15 <= right <= 20
 
 
-def test_filters_work_without_javascript(chromium, live_server):
-    context = chromium.new_context(java_script_enabled=False, locale="vi-VN", viewport={"width": 360, "height": 740})
-    try:
-        page = context.new_page()
-        page.goto(live_server.url + INDEX)
-        page.get_by_role("navigation", name="Lọc văn bản").get_by_role("link", name="2024").click()
-        assert page.url == live_server.url + "/van-ban/nam-2024/"
-        assert page.locator("h1").inner_text() == "Văn bản chỉ đạo năm 2024"
-        rows = page.locator(".bvte-dirlist__subject")
-        assert rows.count() >= 1
-        assert "V/v tăng cường thực hiện các hoạt động bảo vệ" in rows.first.inner_text()
-        page.get_by_role("link", name="Ủy ban nhân dân huyện Mường Ảng").click()
-        assert page.url == live_server.url + "/van-ban/co-quan/uy-ban-nhan-dan-huyen-muong-ang/nam-2024/"
-        page.get_by_role("link", name="V/v tăng cường thực hiện").click()
-        assert page.url == live_server.url + DIRECTIVE
-    finally:
-        context.close()
+def test_filters_work_without_javascript(no_js_page, live_server):
+    page = no_js_page
+    page.goto(live_server.url + INDEX)
+    page.get_by_role("navigation", name="Lọc văn bản").get_by_role("link", name="2024").click()
+    assert page.url == live_server.url + "/van-ban/nam-2024/"
+    assert page.locator("h1").inner_text() == "Văn bản chỉ đạo năm 2024"
+    rows = page.locator(".bvte-dirlist__subject")
+    assert rows.count() >= 1
+    assert "V/v tăng cường thực hiện các hoạt động bảo vệ" in rows.first.inner_text()
+    page.get_by_role("link", name="Ủy ban nhân dân huyện Mường Ảng").click()
+    assert page.url == live_server.url + "/van-ban/co-quan/uy-ban-nhan-dan-huyen-muong-ang/nam-2024/"
+    page.get_by_role("link", name="V/v tăng cường thực hiện").click()
+    assert page.url == live_server.url + DIRECTIVE
+
+

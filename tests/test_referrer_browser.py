@@ -6,16 +6,6 @@ send Sec-Fetch-Site (with a no-referrer policy they would post "Origin: null" an
 
 from __future__ import annotations
 
-import pytest
-
-
-@pytest.fixture
-def no_js_page(chromium):
-    context = chromium.new_context(java_script_enabled=False, locale="vi-VN", viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    yield page
-    context.close()
-
 
 def test_a_plain_form_post_from_our_page_carries_our_origin(no_js_page, live_server):
     page = no_js_page

@@ -14,6 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from functions.commands.serve import BackgroundServer
 from functions.storage import AlreadyExists, StorageUnavailable
 from functions.storage.s3 import S3Storage
 from s3_servers import ACCESS_KEY, BUCKET, REGION, SECRET_KEY, SeaweedFS, s3_config, unique_prefix
@@ -32,7 +33,7 @@ def own_weed():
     server.cleanup()
 
 
-class ThrottlingProxy:
+class ThrottlingProxy(BackgroundServer):
     """Forwards to ``upstream``; the first ``throttle`` requests get 503 SlowDown instead."""
 
     def __init__(self, upstream_port: int, throttle: int):
@@ -76,18 +77,8 @@ class ThrottlingProxy:
 
             do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = _any
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.endpoint = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
+        self.endpoint = self.url
 
 
 def storage_via(endpoint: str, deadline: float, read_timeout: float = 3.0) -> S3Storage:

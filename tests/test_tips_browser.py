@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import re
 
 import pytest
@@ -28,14 +27,6 @@ def storage(app):
     from functions.web import context
 
     return context(app).storage
-
-
-@pytest.fixture
-def no_js_page(chromium):
-    context = chromium.new_context(java_script_enabled=False, locale="vi-VN", viewport={"width": 360, "height": 740})
-    page = context.new_page()
-    yield page
-    context.close()
 
 
 def _fill(page, description="Em bé nhà bên cạnh bị bố mẹ bỏ đi, ở một mình nhiều ngày"):

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 from pathlib import Path
 
 import click
-from werkzeug.serving import WSGIRequestHandler, run_simple
+from werkzeug.serving import WSGIRequestHandler, make_server, run_simple
 
 from ..config import Config
 
@@ -22,6 +23,31 @@ class QuietRequestHandler(WSGIRequestHandler):
         logging.getLogger("bvte.access").log(
             logging.INFO if type == "info" else logging.WARNING, message % args
         )
+
+
+class BackgroundServer:
+    """A server (any ``socketserver``) on a daemon thread; as a context manager it stops, closes and
+    joins it. Used for the officer console and by the tests and benchmarks."""
+
+    def __init__(self, server):
+        self.server = server
+        host, port = server.server_address[:2]
+        self.url = f"http://{host}:{port}"
+        self.thread = threading.Thread(target=server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+
+def wsgi_server(app, host: str = "127.0.0.1", port: int = 0) -> BackgroundServer:
+    """A threaded WSGI server (address-free access log) for ``app``; port 0 picks a free one."""
+    return BackgroundServer(make_server(host, port, app, threaded=True, request_handler=QuietRequestHandler))
 
 
 def prepare(config: Config) -> list[str]:
