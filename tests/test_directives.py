@@ -22,7 +22,8 @@ import yaml
 from conftest import build_site
 from functions.config import REPO_ROOT
 
-SEEDS = Path("/work/shared/seeds")
+# The seeds live in ../shared beside the repository (as in CI).
+SEEDS = REPO_ROOT.parent / "shared" / "seeds"
 SEED_DIRECTIVE = "van-ban/2024-cong-van-tang-cuong-bao-ve-cham-soc-tre-em"
 SEED_NOTICE = "tin-tuc/2023-ke-hoach-450-phong-chong-xam-hai-tre-em"
 ATOM = "{http://www.w3.org/2005/Atom}"
