@@ -111,3 +111,31 @@ def test_local_medium_failure_is_unavailable_and_leaves_nothing(tmp_path, monkey
     monkeypatch.undo()
     assert list(store.list("a/")) == ["a/1"]
     assert sorted(p.name for p in (tmp_path / "store" / "a").iterdir()) == ["1"]
+
+
+def test_local_prune_removes_only_expired_short_lived_data(tmp_path, runner):
+    import os
+    import time
+
+    from functions.commands import main
+
+    store = LocalStorage(tmp_path / "var" / "store")
+    store.increment("ratelimit/tips/2026112201/abc")
+    store.create("visits/seen/100/visitor", b"")
+    store.increment("visits/online/100")
+    store.increment("visits/day/2026-11-22")
+    store.create("tips/t1/report.sealed", b"sealed")
+    store.create("receipts/r1", b"index")
+    old = time.time() - 3 * 24 * 3600
+    for path in (tmp_path / "var" / "store").rglob("*"):
+        if path.is_file():
+            os.utime(path, (old, old))
+    store.increment("ratelimit/tips/2026112202/fresh")  # a current hour: kept
+    result = runner.invoke(main, ["data", "prune", "--data-dir", str(tmp_path / "var")])
+    assert result.exit_code == 0, result.output
+    assert "Đã xóa 3 tệp" in result.output
+    assert store.read("tips/t1/report.sealed") == b"sealed" and store.exists("receipts/r1")
+    assert not store.exists("visits/seen/100/visitor")
+    assert store.increment("visits/day/2026-11-22", 0) == 1  # totals are never pruned
+    assert store.increment("ratelimit/tips/2026112202/fresh", 0) == 1
+    assert store.increment("ratelimit/tips/2026112201/abc", 0) == 0

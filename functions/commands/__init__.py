@@ -14,7 +14,7 @@ def _register() -> None:
     from . import serve
 
     main.add_command(serve.serve)
-    for name in ("keys", "tips", "communes", "assessments", "console"):
+    for name in ("keys", "tips", "communes", "assessments", "data", "console"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["group"])
         except ModuleNotFoundError as exc:

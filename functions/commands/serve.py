@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from pathlib import Path
 
 import click
@@ -66,6 +67,25 @@ def prepare(config: Config) -> list[str]:
     return notes
 
 
+def _prune_every_hour(app) -> None:
+    """Short-lived keyed hashes (rate limits, visitor markers) must not pile up on a local server."""
+    from ..web import context
+
+    storage = context(app).storage
+    if not hasattr(storage, "prune"):
+        return
+
+    def loop() -> None:
+        while True:
+            try:
+                storage.prune()
+            except OSError:
+                logging.getLogger(__name__).warning("pruning short-lived data failed")
+            time.sleep(3600)
+
+    threading.Thread(target=loop, name="bvte-prune", daemon=True).start()
+
+
 @click.command(help="Phục vụ trang web đã dựng và các hàm tiếp nhận tại http://127.0.0.1:PORT.")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int, envvar="PORT")
@@ -80,5 +100,6 @@ def serve(host: str, port: int, data_dir: Path) -> None:
     if not (Path(config.site_dir) / "index.html").is_file():
         raise click.ClickException(f"Chưa có trang web đã dựng trong {config.site_dir}: chạy `make build` trước.")
     app = create_app(config)
+    _prune_every_hour(app)
     click.echo(f"Đang phục vụ tại http://{host}:{port}/ (dữ liệu: {config.data_dir}, lưu trữ: {config.storage})")
     run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)

@@ -6,6 +6,7 @@ import errno
 import fcntl
 import os
 import secrets
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -130,6 +131,32 @@ class LocalStorage:
             pass
         except OSError as exc:
             raise StorageUnavailable("local delete failed") from exc
+
+    # Short-lived data (keyed hashes of clients and visitors) and how long it may stay. In the cloud,
+    # DynamoDB's TTL and the bucket's lifecycle rules (template.yaml) remove the same things.
+    SHORT_LIVED = {".counters/ratelimit": 2 * 3600, "visits/seen": 24 * 3600, ".counters/visits/online": 24 * 3600}
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete short-lived files older than their lifetime; returns how many. Nothing else is touched."""
+        now = time.time() if now is None else now
+        removed = 0
+        for prefix, lifetime in self.SHORT_LIVED.items():
+            top = self.root / prefix
+            for dirpath, _dirs, names in os.walk(top, topdown=False):
+                for name in names:
+                    path = Path(dirpath) / name
+                    try:
+                        if now - path.stat().st_mtime > lifetime:
+                            path.unlink()
+                            removed += 1
+                    except FileNotFoundError:
+                        continue
+                if Path(dirpath) != top:
+                    try:
+                        os.rmdir(dirpath)  # only succeeds once empty
+                    except OSError:
+                        pass
+        return removed
 
     def health(self) -> dict:
         return {"backend": self.name}

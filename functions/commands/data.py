@@ -1,0 +1,29 @@
+"""``bvte data prune``: remove short-lived data (rate-limit counters, visitor markers) from local storage.
+
+``bvte serve`` does this every hour by itself; a self-hosted server under gunicorn runs it from cron.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..config import Config
+
+
+@click.group("data", help="Dữ liệu lưu trên máy: dọn dữ liệu ngắn hạn.")
+def group() -> None:
+    pass
+
+
+@group.command(help="Xóa bộ đếm giới hạn và dấu lượt truy cập đã quá hạn (không bao giờ xóa tin báo hay bản đánh giá).")
+@click.option("--data-dir", type=click.Path(path_type=Path), envvar="BVTE_DATA_DIR", default=Path("./var"))
+def prune(data_dir: Path) -> None:
+    from ..storage import open_storage
+
+    config = Config.from_env(data_dir=data_dir)
+    storage = open_storage(config)
+    if not hasattr(storage, "prune"):
+        raise click.ClickException("Kho S3 tự dọn bằng quy tắc vòng đời và TTL của DynamoDB (template.yaml).")
+    click.echo(f"Đã xóa {storage.prune()} tệp ngắn hạn đã quá hạn.")
