@@ -15,6 +15,12 @@ quadratic. Generated index pages are excluded from the search index (they only r
 Speed (10,000 directives): each front matter is parsed once (``on_page_read_source`` hands mkdocs the body
 alone), Babel dates are cached, and the site chrome of ``directive.html`` is rendered once per folder
 depth and filled with each directive rendered alone (``directive-body.html``, ``on_post_page``).
+From ``PARALLEL_FROM`` directives on, two forked worker processes (``_workers/bvte_prerender.py``) load the
+front matters and render the directives' Markdown while mkdocs runs on one core; the main process takes a
+worker's HTML only when the Markdown mkdocs would render is the same, and renders itself any page whose
+rendering logged a message (strict mode counts warnings in the main process). The main process does not
+wait for them while it reads pages: a directive's HTML is taken just before its page is built
+(``on_page_context``, first of all plugins), so workers render while mkdocs renders templates.
 
 Directive front matter (parts of a document per NĐ 30/2020 Điều 8 and Phụ lục I)::
 
@@ -65,10 +71,12 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import json
+import multiprocessing
 import re
 import sys
 import uuid
 import xml.etree.ElementTree as ET
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -78,13 +86,19 @@ from babel.dates import format_date
 from markupsafe import escape
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
+from mkdocs.structure.toc import get_toc
 from mkdocs.utils import get_relative_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo, for `functions`
 
 from functions.core.text import fold, slugify  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "_workers"))  # importable by name: workers pickle it
+
+import bvte_prerender  # noqa: E402
 
 try:  # libyaml is ~20x faster than the pure-Python parser: it matters at 10,000 directives
     from yaml import CSafeLoader as _Loader
@@ -97,6 +111,11 @@ PAGE_SIZE = 50
 FEED_ENTRIES = 50
 FEED_URI = "van-ban/feed.xml"
 LOCALE = "vi"
+# Directives and notices from which the work is shared with worker processes: below this, forking costs
+# more than it saves (and a build of the real site stays in one process).
+PARALLEL_FROM = 500
+WORKERS = 2
+RENDER_CHUNK = 50  # pages a worker renders at a time: small enough for the main process to start early
 
 # Văn bản hành chính, Nghị định 30/2020/NĐ-CP Điều 7.
 DOCUMENT_TYPES = (
@@ -516,18 +535,20 @@ def parse_notice(meta: dict, src_uri: str, url: str) -> Notice:
     )
 
 
-def read_front_matter(file: File) -> tuple[dict, str]:
+def read_front_matter(file: File, text: str | None = None, loaded: Any = bvte_prerender.Failed) -> tuple[dict, str]:
     """The YAML front matter of ``file`` and the Markdown after it.
 
     Parsed once, here: ``on_page_read_source`` then hands mkdocs the body alone, so that 10,000 front
-    matters are not parsed twice (YAML construction is the largest cost of this hook).
+    matters are not parsed twice (YAML construction is the largest cost of this hook). ``text`` and
+    ``loaded``: the file's text and its front matter already loaded by a worker (``_front_matters``).
     """
-    text = file.content_string
+    if text is None:
+        text = file.content_string
     m = _FRONT_MATTER.match(text)
     if not m:
         raise FieldError("---", "phần đầu YAML (front matter) giữa hai dòng ---")
     try:
-        data = yaml.load(m.group(1), Loader=_Loader)
+        data = yaml.load(m.group(1), Loader=_Loader) if loaded is bvte_prerender.Failed else loaded
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" dòng {mark.line + 2}" if mark is not None else ""
@@ -598,16 +619,51 @@ hide:
 """
 
 
+def _fork_pool() -> ProcessPoolExecutor | None:
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return None  # workers would re-import mkdocs and the hooks: not worth it
+    return ProcessPoolExecutor(max_workers=WORKERS, mp_context=multiprocessing.get_context("fork"))
+
+
+def _front_matters(pages: list[File]) -> dict[str, tuple[str, Any]]:
+    """src_uri -> (text, front matter loaded by a worker, or ``Failed``) for many pages, else {}.
+
+    Only loading is shared out (turning YAML into Python objects is the cost); every check, and every
+    error message, stays in ``_collect``, in file order.
+    """
+    if len(pages) < PARALLEL_FROM:
+        return {}
+    texts: dict[str, str] = {}
+    heads: list[str] = []
+    for file in pages:
+        try:
+            text = file.content_string
+        except Exception:
+            continue  # _collect reads it again and names the file
+        m = _FRONT_MATTER.match(text)
+        if m:
+            texts[file.src_uri] = text
+            heads.append(m.group(1))
+    pool = _fork_pool()
+    if pool is None:
+        return {}
+    with pool:
+        step = -(-len(heads) // (WORKERS * 4))
+        loaded = [data for chunk in pool.map(bvte_prerender.load_yaml_many, [heads[i : i + step] for i in range(0, len(heads), step)])
+                  for data in chunk]
+    return {uri: (text, data) for (uri, text), data in zip(texts.items(), loaded, strict=True)}
+
+
 def _collect(files: Files, config: MkDocsConfig) -> State:
     state = State()
-    for file in files.documentation_pages():
+    pages = [f for f in files.documentation_pages() if f.src_uri.startswith((DIRECTIVES, NOTICES))]
+    preloaded = _front_matters(pages)
+    for file in pages:
         uri = file.src_uri
         in_directives = uri.startswith(DIRECTIVES)
-        if not (in_directives or uri.startswith(NOTICES)):
-            continue
         where = f"{config.docs_dir.rstrip('/')}/{uri}"
         try:
-            meta, body = read_front_matter(file)
+            meta, body = read_front_matter(file, *preloaded.get(uri, (None, bvte_prerender.Failed)))
             state.sources[uri] = (meta, body)
             if in_directives:
                 stem = Path(uri).stem
@@ -723,6 +779,62 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
     return files
 
 
+# Directives being rendered by workers: src_uri -> (future of its chunk, index in the chunk).
+_RENDERING: dict[str, tuple[Future, int]] = {}
+_POOL: list[ProcessPoolExecutor] = []
+
+
+def on_nav(nav, config: MkDocsConfig, files: Files):
+    """Start rendering the directives in workers: every hook's ``on_files`` has run, the files are final."""
+    _stop_workers()
+    uris = [f.src_uri for f in files.documentation_pages() if f.src_uri in STATE.directives]
+    if len(uris) < PARALLEL_FROM:
+        return nav
+    bvte_prerender.JOB.update(config=config, files=files)  # forked with the workers: nothing is pickled
+    pool = _fork_pool()
+    if pool is None:
+        return nav
+    _POOL.append(pool)
+    for start in range(0, len(uris), RENDER_CHUNK):
+        chunk = uris[start : start + RENDER_CHUNK]
+        future = pool.submit(bvte_prerender.render_pages, chunk)
+        _RENDERING.update((uri, (future, i)) for i, uri in enumerate(chunk))
+    bvte_prerender.JOB.clear()
+    return nav
+
+
+def _stop_workers() -> None:
+    for pool in _POOL:
+        pool.shutdown(wait=True, cancel_futures=True)
+    _POOL.clear()
+    _RENDERING.clear()
+
+
+def _render_later(page: Page, config: MkDocsConfig, files: Files) -> None:
+    """``Page.render`` for a directive a worker renders: empty until ``_take_rendered`` fills it in."""
+    del page.render  # the class's method again
+    page.content, page.toc, page.present_anchor_ids = "", get_toc([]), set()
+
+
+def _take_rendered(page: Page, config: MkDocsConfig) -> None:
+    """The worker's HTML of a directive when it rendered the same Markdown, else rendered here as mkdocs
+    would (``Page.render``, then the ``on_page_content`` events)."""
+    future, i = _RENDERING.pop(page.file.src_uri)
+    files = _FILES["files"]
+    result = future.result()[i]
+    if result is None or result[0] != page.markdown:
+        page.render(config, files)
+        page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=files)
+        return
+    _markdown, page.content, page.toc, page._title_from_render, page.present_anchor_ids, links = result
+    if links is not None:
+        page.links_to_anchors = {files.get_file_from_path(uri): anchors for uri, anchors in links.items()}
+
+
+def on_build_error(error: Exception) -> None:
+    _stop_workers()
+
+
 def on_page_read_source(page: Page, config: MkDocsConfig) -> str | None:
     """The body of a directive or notice, with an empty front matter: its own was parsed in on_files."""
     source = STATE.sources.get(page.file.src_uri)
@@ -733,6 +845,8 @@ def on_page_markdown(markdown: str, page: Page, config: MkDocsConfig, files: Fil
     uri = page.file.src_uri
     if uri in STATE.sources:
         page.meta = dict(STATE.sources[uri][0])
+    if uri in _RENDERING and not bvte_prerender.JOB:  # (JOB is set in the workers only)
+        page.render = functools.partial(_render_later, page)  # type: ignore[method-assign]
     if uri in STATE.directives:
         d = STATE.directives[uri]
         # Titles are HTML in mkdocs and material prints them unescaped ("…/UBND-LĐTĐ&XH"): escape here.
@@ -771,8 +885,11 @@ def _cited_links(cites: list[Cited], page: Page, files: Files) -> list[tuple[Cit
     return out
 
 
+@event_priority(100)  # first: the search plugin and the template need a directive's HTML
 def on_page_context(context: dict, page: Page, config: MkDocsConfig, nav) -> dict:
     uri = page.file.src_uri
+    if uri in _RENDERING:
+        _take_rendered(page, config)
     files = _FILES["files"]
     feed_url = get_relative_url(FEED_URI, page.url)
     if uri in STATE.directives:
@@ -852,3 +969,7 @@ def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     shell = _SHELLS[_depth(page)]
     return (shell.replace(_TITLE_MARK, page.meta["title"]).replace(_URL_MARK, page.canonical_url or "")
             .replace(_CONTENT_MARK, output.strip()))
+
+
+def on_post_build(config: MkDocsConfig) -> None:
+    _stop_workers()  # every page is built: the workers are idle
