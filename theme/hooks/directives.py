@@ -72,6 +72,7 @@ import datetime as dt
 import functools
 import json
 import multiprocessing
+import os
 import re
 import sys
 import uuid
@@ -113,7 +114,7 @@ FEED_URI = "van-ban/feed.xml"
 LOCALE = "vi"
 # Directives and notices from which the work is shared with worker processes: below this, forking costs
 # more than it saves (and a build of the real site stays in one process).
-PARALLEL_FROM = 500
+PARALLEL_FROM = int(os.environ.get("BVTE_DIRECTIVES_PARALLEL_FROM", "500"))  # tests lower it
 WORKERS = 2
 RENDER_CHUNK = 50  # pages a worker renders at a time: small enough for the main process to start early
 
