@@ -1,6 +1,6 @@
 """``POST /api/tips`` latency (p50, p99) and throughput with 1, 10 and 50 concurrent clients.
 
-A real threaded server on 127.0.0.1 (the tests' ``LiveServer``), local backend with fsync, a
+A real threaded server on 127.0.0.1 (``functions.commands.serve.wsgi_server``, as in the tests), local backend with fsync, a
 development key pair. Each case sends a bounded number of requests; ``GET /api/health`` on the same
 server in the same run is the baseline the ratios are against. A report costs: validation, sealing
 to the office key, 2 create-only durable writes (receipt index, record) + 1 rate-limit increment;
@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import io
-import logging
 import statistics
-import sys
 import tempfile
 import threading
 import time
@@ -57,10 +55,7 @@ def _pct(values: list[float], q: float) -> float:
 
 
 def main() -> None:
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines (they hold addresses)
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from conftest import LiveServer
-
+    from functions.commands.serve import wsgi_server
     from functions.config import Config
     from functions.keys import ensure_dev_keypair
     from functions.web import create_app
@@ -74,7 +69,7 @@ def main() -> None:
         ensure_dev_keypair(config)
         app = create_app(config)
         run_id = int(time.time())
-        with LiveServer(app) as server:
+        with wsgi_server(app) as server:
             def health(session, _i):
                 assert session.get(server.url + "/api/health", timeout=60).status_code == 200
 

@@ -29,14 +29,7 @@ def _rate(fn, n: int, workers: int) -> float:
 
 
 def main() -> None:
-    import logging
-    import sys
-
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no per-request lines (they hold addresses)
-
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from conftest import LiveServer  # the same threaded server the tests use
-
+    from functions.commands.serve import wsgi_server  # the same threaded server the tests use
     from functions.config import Config
     from functions.web import create_app
 
@@ -44,7 +37,7 @@ def main() -> None:
         app = create_app(Config(data_dir=Path(tmp) / "var", site_dir=Path(tmp), testing=True))
         uncached = create_app(Config(data_dir=Path(tmp) / "var2", site_dir=Path(tmp), testing=True,
                                      visits_cache_seconds=0))
-        with LiveServer(app) as server, requests.Session() as session:
+        with wsgi_server(app) as server, requests.Session() as session:
             def health(_i):
                 assert session.get(server.url + "/api/health", timeout=30).status_code == 200
 
@@ -62,13 +55,13 @@ def main() -> None:
                 get = _rate(figures, n, workers)
                 print(f"workers={workers:2d}  GET /api/health {base:7.0f}/s   POST /api/visits {post:7.0f}/s "
                       f"({post / base:.2f}× health)   GET /api/visits {get:7.0f}/s ({get / base:.2f}× health)")
-        with LiveServer(uncached) as server, requests.Session() as session:
+        with wsgi_server(uncached) as server, requests.Session() as session:
             def figures_uncached(_i):
                 assert session.get(server.url + "/api/visits", timeout=30).status_code == 200
 
             print(f"GET /api/visits without reuse (visits_cache_seconds=0), 20 workers: "
                   f"{_rate(figures_uncached, n, 20):7.0f}/s")
-        with LiveServer(app) as server:
+        with wsgi_server(app) as server:
             time.sleep(app.extensions["bvte"].config.visits_cache_seconds)
             total = requests.get(server.url + "/api/visits", timeout=30).json()["total"]
             print(f"views counted: {total} of {2 * n} sent")

@@ -11,7 +11,6 @@ import datetime as dt
 import io
 import json
 import zipfile
-from pathlib import Path
 
 import pytest
 from openpyxl import Workbook, load_workbook
