@@ -22,8 +22,10 @@ def to_request() -> Request:
     files = [
         Upload(field=name, filename=f.filename or "", content_type=f.mimetype or "", stream=f.stream)
         for name, f in request.files.items(multi=True)
-        if f.filename or f.content_length
     ]
+    # An empty file input (no name, no bytes) is not an upload; a file with bytes but no name is
+    # (the part's own Content-Length header is almost never sent, so it cannot decide).
+    files = [u for u in files if u.filename or u.size()]
     return Request(
         method=request.method,
         path=request.path,
