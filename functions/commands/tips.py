@@ -132,7 +132,10 @@ def show(officer: Officer, tip: str, save_attachments: Path | None) -> None:
     if save_attachments is not None:
         save_attachments.mkdir(parents=True, exist_ok=True)
         for a in t.attachments:
-            target = save_attachments / f"{t.id[:10]}-{a['name']}"
+            # The name comes from the stored record, which anyone who can write to storage can forge
+            # (the public key is public): only its last part, so it cannot leave the chosen folder.
+            name = str(a["name"]).replace("\\", "/").rsplit("/", 1)[-1].lstrip(".") or "tep"
+            target = save_attachments / f"{t.id[:10]}-{name}"
             try:
                 write_new_file(target, tips.read_attachment(officer.storage, officer.key, a), 0o600)
             except FileExistsError:
