@@ -1,9 +1,9 @@
 """``POST /api/tips`` (report a concern) and ``POST /api/tips/status`` (look up a receipt).
 
 Framework-neutral: the Flask adapter and the Lambda adapter route here. Order of the checks on a
-report: Origin (403) → honeypot (a fake receipt, nothing stored) → fields and attachment count,
-size and type (400/413/415) → an already stored retry answers its receipt → rate limit (429) →
-image cleaning → encryption and durable writes (503 on any failure, nothing partial) → 201.
+report: Origin (403) → fields and attachment count, size and type (400/413/415) → honeypot (the
+receipt the real path would give, nothing stored) → an already stored retry answers its receipt →
+rate limit (429) → image cleaning → encryption and durable writes (503 on any failure, nothing partial) → 201.
 JSON when the client asks for it; otherwise a full page in the site's look: the receipt, or the
 same form again with everything the person typed and a message next to each field.
 """
@@ -120,10 +120,6 @@ def submit_tip(request: Request, ctx: Context) -> Response:
 
     if not same_origin(request, ctx):
         return _cross_site(request, ctx, "bao-tin/")
-    if request.value(HONEYPOT_FIELD).strip():
-        # A bot filled the hidden field: answer exactly like a success, store nothing.
-        return _created(request, ctx, receipts.random_receipt())
-
     data = form_data(ctx)
     fields, errors = validate(raw, data.categories, data.places)
     uploads = [f for f in request.files if f.field == ATTACHMENT_FIELD]
@@ -133,6 +129,10 @@ def submit_tip(request: Request, ctx: Context) -> Response:
         status, errors[ATTACHMENT_FIELD] = problem
     if errors:
         return _form_error(request, ctx, status, raw, errors, submission_id)
+    if request.value(HONEYPOT_FIELD).strip():
+        # A bot filled the hidden field: answer exactly like the real path (validation above, the
+        # receipt a retry of this submission would get), store nothing.
+        return _created(request, ctx, receipts.derive(ctx.secret(), submission_id))
 
     try:
         secret = ctx.secret()
