@@ -1,0 +1,177 @@
+"""Security review: each test pins a problem found in review (it failed before its fix) or a
+property the review checked and that must not regress.
+
+The pages here use the fallback shell (no built site): what is checked is escaping, headers and
+what reaches storage, not the site's look.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+from PIL import Image
+
+from functions.commands import main
+from functions.config import Config
+from functions.core import crypto, receipts, tips
+from functions.keys import DEV_PASSPHRASE, PRIVATE_NAME, ensure_dev_keypair, keys_dir, load_public_key
+
+JSON = {"Accept": "application/json"}
+GOOD = {"description": "Bé gái ở bản bên cạnh bị bố mẹ bắt nghỉ học để lấy chồng", "category": "bao-luc",
+        "commune": "Ẳng Tở"}
+XSS = '"><script>alert(1)</script></textarea><img src=x onerror=alert(2)>'
+
+
+@pytest.fixture
+def config(tmp_path) -> Config:
+    config = Config(data_dir=tmp_path / "var", site_dir=tmp_path / "no-site", testing=True)
+    ensure_dev_keypair(config)
+    return config
+
+
+@pytest.fixture
+def storage(app):
+    from functions.web import context
+
+    return context(app).storage
+
+
+@pytest.fixture
+def private_key(config):
+    return crypto.unlock_private_key((keys_dir(config) / PRIVATE_NAME).read_bytes(), DEV_PASSPHRASE)
+
+
+def _jpeg() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (16, 12), (200, 10, 10)).save(out, "JPEG")
+    return out.getvalue()
+
+
+def _multipart(fields: dict[str, str], files: list[tuple[str, str, bytes]]) -> tuple[bytes, str]:
+    """A multipart body written by hand, so the file name is sent exactly as given (even empty)."""
+    boundary = "----bvte-review-boundary"
+    parts = []
+    for name, value in fields.items():
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'.encode())
+    for name, filename, data in files:
+        parts.append(f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"; filename="{filename}"\r\n'
+                     f"Content-Type: application/octet-stream\r\n\r\n".encode() + data + b"\r\n")
+    parts.append(f"--{boundary}--\r\n".encode())
+    return b"".join(parts), f"multipart/form-data; boundary={boundary}"
+
+
+# -- attachments must never be dropped silently ------------------------------------------------
+
+def test_a_file_sent_without_a_name_is_not_silently_dropped(client, storage, private_key):
+    # Some clients (scripts, old browsers, apps sharing a photo) send a file part with filename="".
+    # The Flask adapter dropped such a part when it had no Content-Length header of its own, so the
+    # reporter got 201 while the photo was lost (the Lambda adapter keeps it: it checks the bytes).
+    body, ctype = _multipart({**GOOD, "submission_id": "review-no-name-000001"},
+                             [("attachments", "", _jpeg())])
+    response = client.post("/api/tips", data=body, content_type=ctype, headers=JSON)
+    assert response.status_code == 201, response.get_data(as_text=True)
+    (record,) = [k for k in storage.list("tips/") if k.endswith("/report.sealed")]
+    tip = tips.read(storage, private_key, record.split("/")[1])
+    assert len(tip.attachments) == 1
+    assert tips.read_attachment(storage, private_key, tip.attachments[0]).startswith(b"\xff\xd8\xff")
+
+
+def test_a_nameless_file_is_checked_like_any_other(client, storage):
+    body, ctype = _multipart({**GOOD, "submission_id": "review-no-name-000002"},
+                             [("attachments", "", b"MZ this is not a photo")])
+    response = client.post("/api/tips", data=body, content_type=ctype, headers=JSON)
+    assert response.status_code == 415
+    assert list(storage.list("tips/")) == []
+
+
+def test_an_empty_file_input_is_still_not_an_upload(client):
+    # What every browser sends when no file was chosen: filename="" and no bytes.
+    body, ctype = _multipart({**GOOD, "submission_id": "review-no-name-000003"}, [("attachments", "", b"")])
+    assert client.post("/api/tips", data=body, content_type=ctype, headers=JSON).status_code == 201
+
+
+# -- the officer's computer: names from storage must not choose where files go ---------------------
+
+def _plant_tip(config, attachment_name: str) -> str:
+    """A record sealed to the office key (anyone can do that: the key is public) naming an attachment
+    with a hostile name — what a compromised intake function or bucket writer could leave."""
+    from functions.storage import open_storage
+
+    storage = open_storage(config)
+    public = load_public_key(config)
+    tip_id = "ab" * 16
+    key = f"tips/{tip_id}/attachments/0011223344556677.sealed"
+    storage.create(key, crypto.seal(public, b"%PDF-1.4 planted\n%%EOF\n"))
+    record = {"version": 1, "received": "2026-01-02T03:04:05+00:00", "fields": dict(GOOD),
+              "attachments": [{"key": key, "name": attachment_name, "content_type": "application/pdf", "size": 24}],
+              "reporter_key": crypto.b64(b"\1" * 32)}
+    storage.create(tips.record_key(tip_id), crypto.seal(public, json.dumps(record).encode()))
+    return tip_id
+
+
+@pytest.mark.parametrize("name", ["../../escaped.pdf", "x/../../../escaped.pdf", "/tmp/escaped.pdf",
+                                  "..\\..\\escaped.pdf"])
+def test_save_attachments_cannot_write_outside_the_chosen_folder(config, runner, tmp_path, name):
+    tip_id = _plant_tip(config, name)
+    out = tmp_path / "officer" / "inbox" / "saved"
+    env = {"BVTE_DATA_DIR": str(config.data_dir), "BVTE_PASSPHRASE": DEV_PASSPHRASE, "BVTE_PRIVATE_KEY": None}
+    result = runner.invoke(main, ["tips", "show", tip_id[:10], "--save-attachments", str(out)], env=env)
+    written = [p for p in tmp_path.rglob("*escaped*") if p.is_file()]
+    assert result.exit_code == 0, result.output
+    assert written and all(p.parent == out for p in written), written
+    assert written[0].read_bytes().startswith(b"%PDF-1.4 planted")
+
+
+# -- the honeypot answers as the real path would ---------------------------------------------------
+
+def test_honeypot_with_invalid_fields_answers_like_the_real_form(client, storage):
+    bad = {"description": "ngắn", "category": "bao-luc", "commune": "Ẳng Tở"}
+    real = client.post("/api/tips", json=bad)
+    bot = client.post("/api/tips", json={**bad, "website": "http://spam.example"})
+    assert real.status_code == 400
+    assert bot.status_code == real.status_code
+    assert bot.get_json() == real.get_json()
+
+
+def test_honeypot_retry_answers_the_same_receipt_like_a_real_retry(client, storage):
+    submission = {**GOOD, "submission_id": "review-honeypot-000001", "website": "x"}
+    first = client.post("/api/tips", json=submission).get_json()["receipt"]
+    second = client.post("/api/tips", json=submission).get_json()["receipt"]
+    assert first == second and receipts.parse(first) == first
+    assert list(storage.list("tips/")) == [] and list(storage.list("receipts/")) == []
+
+
+# -- properties checked in review (regression guards) ------------------------------------------------
+
+def test_error_rerender_escapes_every_value_put_back_in_the_form(client):
+    values = {name: XSS for name in ("description", "category", "commune", "child_age", "location_detail",
+                                     "reporter_name", "reporter_phone", "urgent", "submission_id")}
+    page = client.post("/api/tips", data=values).get_data(as_text=True)
+    status = client.post("/api/tips/status", data={"receipt": XSS}).get_data(as_text=True)
+    for html in (page, status):
+        assert "<script>alert" not in html and "<img src=x" not in html and "</textarea><img" not in html
+        assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html
+
+
+def test_every_api_answer_is_no_store_with_csp_and_no_cookie_or_cors(client):
+    answers = [
+        client.post("/api/tips", json=GOOD, headers={"Origin": "https://evil.example"}),
+        client.post("/api/tips", data={"description": "x"}),
+        client.post("/api/tips/status", json={"receipt": "2222-2222-2222-2222-2222"}),
+        client.post("/api/uploads", json={}),
+        client.post("/api/assessments", data={}),
+        client.get("/api/visits"),
+        client.get("/api/nothing-here"),
+    ]
+    # A CORS preflight gets Flask's automatic empty answer: no body, and nothing that opens CORS.
+    preflight = client.options("/api/tips", headers={"Origin": "https://evil.example",
+                                                     "Access-Control-Request-Method": "POST"})
+    assert preflight.get_data() == b"" and "Set-Cookie" not in preflight.headers
+    assert not any(h.lower().startswith("access-control-") for h in preflight.headers.keys())
+    for response in answers:
+        assert response.headers.get("Cache-Control") == "no-store", response.status_code
+        assert "frame-ancestors 'none'" in response.headers.get("Content-Security-Policy", "")
+        assert "Set-Cookie" not in response.headers
+        assert not any(h.lower().startswith("access-control-") for h in response.headers.keys())
