@@ -67,6 +67,9 @@ class Config:
     # Origins the API's own HTML answers may connect to besides 'self' (CSP connect-src): the data
     # bucket that receives presigned evidence uploads, e.g. https://BUCKET.s3.REGION.amazonaws.com.
     csp_connect_src: str = ""
+    # Behind CloudFront: the value CloudFront adds as X-Bvte-Edge. Only requests carrying it may name the
+    # client's address (CloudFront-Viewer-Address); others are rate-limited by their own source address.
+    edge_secret: str = ""
 
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)

@@ -182,6 +182,13 @@ def _parse_multipart(body: bytes, boundary: str, memory_limit: int = 1024 * 1024
     return form, files
 
 
+def _from_edge(headers: dict, config) -> bool:
+    import hmac
+
+    secret = getattr(config, "edge_secret", "")
+    return bool(secret) and hmac.compare_digest(headers.get("x-bvte-edge", "").encode(), secret.encode())
+
+
 def to_request(event: dict, config):
     """A neutral ``Request`` from an API Gateway HTTP API v2 event."""
     from urllib.parse import parse_qs
@@ -220,8 +227,9 @@ def to_request(event: dict, config):
                 raise BadRequest(400, "bad_request")
             form, files = _parse_multipart(body, params["boundary"])
 
-    # Behind CloudFront the socket peer is an edge server; CloudFront passes the viewer's address.
-    viewer = headers.get("cloudfront-viewer-address", "")
+    # Behind CloudFront the socket peer is an edge server; CloudFront passes the viewer's address. It is
+    # believed only with CloudFront's secret header: a client calling the API's own URL could forge it.
+    viewer = headers.get("cloudfront-viewer-address", "") if _from_edge(headers, config) else ""
     client = viewer.rsplit(":", 1)[0].strip("[]") if viewer else http.get("sourceIp", "")
     proto = headers.get("x-forwarded-proto", "https")
     # Behind CloudFront, ApiForwardHost (template.yaml) passes the site's host: the Origin check

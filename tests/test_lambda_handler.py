@@ -132,10 +132,28 @@ def test_urlencoded_base64_body_and_cloudfront_viewer_address():
 
     event = load_event("tips_form_html")
     event["headers"]["cloudfront-viewer-address"] = "198.51.100.23:50432"
-    request = lambda_handler.to_request(event, Config())
+    event["headers"]["x-bvte-edge"] = "edge-secret-value-0123456789abcdef"
+    request = lambda_handler.to_request(event, Config(edge_secret="edge-secret-value-0123456789abcdef"))
     assert request.value("commune") == "Mường Ảng"
     assert request.client_address == "198.51.100.23"
     assert request.host_url == "https://abcdef1234.execute-api.ap-southeast-1.amazonaws.com"
+
+
+@pytest.mark.parametrize("edge_header, configured", [
+    (None, "edge-secret-value-0123456789abcdef"),          # called directly, not through CloudFront
+    ("guessed", "edge-secret-value-0123456789abcdef"),      # a wrong secret
+    ("anything", ""),                                      # no secret configured: never trusted
+])
+def test_a_forged_viewer_address_is_not_believed_without_cloudfronts_secret(edge_header, configured):
+    from functions.config import Config
+
+    event = load_event("tips_form_html")
+    event["headers"]["cloudfront-viewer-address"] = "198.51.100.23:50432"
+    if edge_header is not None:
+        event["headers"]["x-bvte-edge"] = edge_header
+    request = lambda_handler.to_request(event, Config(edge_secret=configured))
+    assert request.client_address == event["requestContext"]["http"]["sourceIp"]
+    assert request.client_address != "198.51.100.23"
 
 
 def test_body_over_the_limit_is_413_before_parsing(pair):

@@ -47,7 +47,7 @@ def transformed(sam_template, tmp_path_factory):
     old = os.environ.get("AWS_DEFAULT_REGION")
     os.environ["AWS_DEFAULT_REGION"] = "ap-southeast-1"
     try:
-        out = transform(template, {"OfficePublicKey": "A" * 43 + "="}, OfflinePolicyLoader())
+        out = transform(template, {"OfficePublicKey": "A" * 43 + "=", "EdgeSecret": "e" * 64}, OfflinePolicyLoader())
     finally:
         if old is None:
             os.environ.pop("AWS_DEFAULT_REGION", None)
@@ -322,3 +322,16 @@ def test_nginx_example_keeps_addresses_out_of_logs_and_limits_bodies():
     assert "gzip_static on;" in text and "brotli_static on;" in text
     assert "client_max_body_size" in text and "ssl_certificate" in text
     assert "proxy_pass http://127.0.0.1:8000;" in text
+
+
+def test_only_cloudfront_can_name_the_client_address(transformed):
+    """CloudFront adds the edge secret to API requests; the functions get the same secret to check it."""
+    resources = transformed["Resources"]
+    params = transformed["Parameters"]["EdgeSecret"]
+    assert params["NoEcho"] is True and params["MinLength"] >= 32
+    dist = next(r for r in resources.values() if r["Type"] == "AWS::CloudFront::Distribution")
+    api_origin = next(o for o in dist["Properties"]["DistributionConfig"]["Origins"] if "CustomOriginConfig" in o)
+    assert api_origin["OriginCustomHeaders"] == [{"HeaderName": "X-Bvte-Edge", "HeaderValue": {"Ref": "EdgeSecret"}}]
+    functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
+    assert functions and all(f["Properties"]["Environment"]["Variables"]["BVTE_EDGE_SECRET"] == {"Ref": "EdgeSecret"}
+                             for f in functions)
