@@ -18,6 +18,9 @@ import mimetypes
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from functions.core.assets import LONG_CACHE, is_fingerprinted  # noqa: E402
+
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".xml", ".svg", ".txt", ".webmanifest", ".ics", ".csv"}
 TEXT = COMPRESSIBLE
 TWINS = {".br": "br", ".gz": "gzip"}
@@ -31,9 +34,9 @@ def content_type(path: Path) -> str:
 
 
 def cache_control(rel: str) -> str:
-    # Material's assets/ carry a content hash in their names; pages and data change in place.
-    if rel.startswith("assets/") and not rel.endswith(".html"):
-        return "public, max-age=31536000, immutable"
+    # Only fingerprinted names never change; pages, data and the feature scripts change in place.
+    if is_fingerprinted(rel):
+        return LONG_CACHE
     return "public, max-age=300"
 
 

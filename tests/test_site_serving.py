@@ -97,3 +97,23 @@ def test_extra_stylesheets_arrive_as_one_fingerprinted_file_cached_for_a_year(cl
     response = client.get("/" + ours[0].lstrip("./"))
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_only_fingerprinted_assets_are_cached_for_a_year_here_and_on_cloudfront(client, built_site):
+    import sys
+
+    from functions.config import REPO_ROOT
+
+    # Our own feature scripts keep their names across releases: they must revalidate.
+    script = client.get("/assets/js/quick-exit.js")
+    assert script.status_code == 200 and script.headers["Cache-Control"] == "no-cache"
+    sys.path.insert(0, str(REPO_ROOT / "deploy"))
+    try:
+        import upload_site
+    finally:
+        sys.path.pop(0)
+    assert upload_site.cache_control("assets/js/quick-exit.js") == "public, max-age=300"
+    assert upload_site.cache_control("assets/javascripts/bundle.a5f9d56c.min.js").endswith("immutable")
+    assert upload_site.cache_control("assets/css/site.32ea244cf3.css.br").endswith("immutable")
+    nginx = (REPO_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert "location /assets/ {" not in nginx and r"\.[0-9a-f]{8,}\.(min\.)?(js|css)$" in nginx

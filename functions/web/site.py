@@ -7,15 +7,14 @@ Fingerprinted assets (``name.<hash>.min.js``) are cached for a year; everything 
 from __future__ import annotations
 
 import mimetypes
-import re
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, request, send_file
 from werkzeug.security import safe_join
 
 from ..api.security import REFERRER_POLICY
+from ..core.assets import LONG_CACHE, is_fingerprinted
 
-FINGERPRINTED = re.compile(r"\.[0-9a-f]{8,}\.(min\.)?(js|css)$")
 SITE_HEADERS = {
     "Referrer-Policy": REFERRER_POLICY,
     "X-Content-Type-Options": "nosniff",
@@ -86,8 +85,8 @@ def serve(path: str):
 
 def _headers(response, name: str):
     response.headers["Vary"] = "Accept-Encoding"
-    if FINGERPRINTED.search(name.removesuffix(".br").removesuffix(".gz")):
-        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    if is_fingerprinted(name):
+        response.headers["Cache-Control"] = LONG_CACHE
     else:
         response.headers["Cache-Control"] = "no-cache"
     for key, value in SITE_HEADERS.items():
