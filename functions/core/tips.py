@@ -139,6 +139,27 @@ def _event_payloads(storage, tip_id: str) -> list[bytes]:
     return out
 
 
+def _events(storage, tip_id: str, key: bytes) -> list[dict]:
+    """The tip's status events that open with its reporter key, oldest first."""
+    events = []
+    for payload in _event_payloads(storage, tip_id):
+        try:
+            events.append(json.loads(crypto.box_decrypt(key, payload)))
+        except (crypto.CryptoError, ValueError):
+            continue
+    events.sort(key=lambda e: e.get("time", ""))
+    return events
+
+
+def current_state(events: list[dict]) -> str:
+    """The last recognised state in ``events`` (oldest first); "received" before any."""
+    state = "received"
+    for event in events:
+        if event.get("state") in STATES:
+            state = event["state"]
+    return state
+
+
 def lookup(storage, secret: bytes, receipt: str) -> dict:
     """The public status of a receipt. Known or not, the same work is done and the same shape returned."""
     key = receipts.reporter_key(secret, receipt)
@@ -164,22 +185,10 @@ def lookup(storage, secret: bytes, receipt: str) -> dict:
     tip_id = entry["tip"]
     if not storage.exists(record_key(tip_id)):
         return answer  # an index entry left by a failed write: no tip
-    events = []
-    for payload in _event_payloads(storage, tip_id):
-        try:
-            events.append(json.loads(crypto.box_decrypt(key, payload)))
-        except (crypto.CryptoError, ValueError):
-            continue
-    events.sort(key=lambda e: e.get("time", ""))
-    state = "received"
-    updated = entry.get("received")
-    messages = []
-    for event in events:
-        if event.get("state") in STATES:
-            state = event["state"]
-        updated = event.get("time", updated)
-        if event.get("message"):
-            messages.append({"time": event.get("time"), "text": event["message"]})
+    events = _events(storage, tip_id, key)
+    state = current_state(events)
+    updated = next((e["time"] for e in reversed(events) if e.get("time")), entry.get("received"))
+    messages = [{"time": e.get("time"), "text": e["message"]} for e in events if e.get("message")]
     answer.update(found=True, status=state, status_label=STATES[state], received=entry.get("received"),
                   updated=updated, messages=messages)
     return answer
@@ -198,11 +207,7 @@ class Tip:
 
     @property
     def status(self) -> str:
-        state = "received"
-        for event in self.events:
-            if event.get("state") in STATES:
-                state = event["state"]
-        return state
+        return current_state(self.events)
 
 
 def tip_ids(storage) -> list[str]:
@@ -213,14 +218,8 @@ def tip_ids(storage) -> list[str]:
 def read(storage, private_key: PrivateKey, tip_id: str) -> Tip:
     record = json.loads(crypto.unseal(private_key, storage.read(record_key(tip_id))))
     key = crypto.unb64(record["reporter_key"])
-    events = []
-    for payload in _event_payloads(storage, tip_id):
-        try:
-            events.append(json.loads(crypto.box_decrypt(key, payload)))
-        except (crypto.CryptoError, ValueError):
-            continue
-    events.sort(key=lambda e: e.get("time", ""))
-    return Tip(tip_id, record["received"], record["fields"], record["attachments"], key, events)
+    return Tip(tip_id, record["received"], record["fields"], record["attachments"], key,
+               _events(storage, tip_id, key))
 
 
 def read_attachment(storage, private_key: PrivateKey, attachment: dict) -> bytes:
