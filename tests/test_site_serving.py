@@ -117,3 +117,14 @@ def test_only_fingerprinted_assets_are_cached_for_a_year_here_and_on_cloudfront(
     assert upload_site.cache_control("assets/css/site.32ea244cf3.css.br").endswith("immutable")
     nginx = (REPO_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
     assert "location /assets/ {" not in nginx and r"\.[0-9a-f]{8,}\.(min\.)?(js|css)$" in nginx
+
+
+def test_pages_carry_the_same_csp_as_nginx(client):
+    from functions.api.security import SITE_CSP
+    from functions.config import REPO_ROOT
+
+    page = client.get("/bao-tin/")
+    assert page.headers["Content-Security-Policy"] == SITE_CSP
+    assert "default-src 'self'" in SITE_CSP and "frame-ancestors 'none'" in SITE_CSP
+    nginx = (REPO_ROOT / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert f'add_header Content-Security-Policy "{SITE_CSP}" always;' in nginx

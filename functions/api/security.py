@@ -28,6 +28,21 @@ PUBLIC_HEADERS = {
 }
 
 
+# The built site's pages: mkdocs-material needs inline scripts and styles; nothing may come from another
+# host. The same policy as deploy/nginx.conf and the CloudFront headers policy in template.yaml.
+SITE_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
+    "form-action 'self'"
+)
+
+
+def site_csp(config) -> str:
+    """``SITE_CSP`` with the configured upload origins in connect-src (large evidence goes to the bucket)."""
+    extra = " ".join(getattr(config, "csp_connect_src", "").split())
+    return SITE_CSP + (f"; connect-src 'self' {extra}" if extra else "")
+
+
 def public_headers(config) -> dict[str, str]:
     """``PUBLIC_HEADERS``, with the configured upload origins added to the CSP's connect-src (a form
     re-rendered by the API after an error must still be able to send large files to the bucket)."""

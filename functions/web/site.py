@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import Blueprint, Flask, abort, current_app, request, send_file
 from werkzeug.security import safe_join
 
-from ..api.security import REFERRER_POLICY
+from ..api.security import REFERRER_POLICY, site_csp
 from ..core.assets import LONG_CACHE, is_fingerprinted
 
 SITE_HEADERS = {
@@ -91,6 +91,10 @@ def _headers(response, name: str):
         response.headers["Cache-Control"] = "no-cache"
     for key, value in SITE_HEADERS.items():
         response.headers.setdefault(key, value)
+    if response.mimetype == "text/html":
+        from . import context
+
+        response.headers.setdefault("Content-Security-Policy", site_csp(context(current_app).config))
     return response
 
 
