@@ -226,7 +226,7 @@ def test_seeds_listed_in_the_index_with_their_trich_yeu(built_site):
     assert "V/v tăng cường thực hiện các hoạt động bảo vệ, chăm sóc trẻ em trên địa bàn huyện năm 2024" in index
     assert "Công văn số …/UBND-LĐTĐ&amp;XH (chưa ghi số)" in index
     assert "Kế hoạch số 450/UBND-LĐTBXH về việc tăng cường các giải pháp phòng, chống xâm hại trẻ em" in index
-    assert re.search(r'<link rel="alternate" type="application/atom\+xml"[^>]*href="feed.xml"', index)
+    assert re.search(r'<link rel="alternate feed" type="application/atom\+xml"[^>]*href="feed.xml"', index)
 
 
 def test_directives_stay_out_of_the_nav_but_the_index_is_in_it(built_site):

@@ -96,3 +96,12 @@ def test_filters_work_without_javascript(no_js_page, live_server):
     assert page.url == live_server.url + DIRECTIVE
 
 
+
+
+def test_the_index_page_requests_nothing_that_is_missing(page, live_server):
+    missing = []
+    page.on("response", lambda r: r.status >= 400 and missing.append((r.status, r.url)))
+    page.goto(live_server.url + INDEX)
+    page.wait_for_load_state("networkidle")
+    assert page.locator("link[type='application/atom+xml']").count() == 1
+    assert missing == []
