@@ -92,3 +92,10 @@ def test_lambda_answers_carry_the_same_csp_as_flask(monkeypatch, tmp_path, built
         lambda_handler.set_context(None)
     assert result["statusCode"] == 200
     assert f"connect-src 'self' {bucket};" in result["headers"]["Content-Security-Policy"]
+
+
+def test_answers_flask_makes_itself_carry_the_public_headers_too(client):
+    response = client.options("/api/tips")
+    for name, value in PUBLIC_HEADERS.items():
+        assert response.headers[name] == value
+    assert "Set-Cookie" not in response.headers

@@ -69,6 +69,16 @@ def register(app: Flask) -> None:
             blueprint.add_url_rule(path, endpoint=handler.__name__, view_func=_view(handler), methods=[method])
         app.register_blueprint(blueprint)
 
+    @app.after_request
+    def api_headers(response):
+        # Answers Flask makes itself (automatic OPTIONS, redirects) get the same headers as ours.
+        if request.path.startswith("/api/"):
+            from . import context
+
+            for name, value in public_headers(context(current_app).config).items():
+                response.headers.setdefault(name, value)
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
         if not request.path.startswith("/api/"):
