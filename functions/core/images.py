@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from .filetypes import JPEG, PDF, PNG, describe_head
+
 KINDS = {
     "jpeg": ("image/jpeg", "jpg"),
     "png": ("image/png", "png"),
@@ -48,14 +50,14 @@ def megabytes(size: int) -> str:
 
 
 def sniff(data: bytes) -> str | None:
-    """The kind of a file from its first bytes, whatever its name or declared type says."""
-    if data.startswith(b"\xff\xd8\xff"):
-        return "jpeg"
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "png"
+    """The kind of a tip attachment (JPEG, PNG or PDF) from its first bytes, whatever its name says.
+
+    The magic bytes are ``filetypes.describe_head``'s; readers accept a PDF header after a little
+    leading whitespace, and so do we."""
     if data[:1024].lstrip(b"\x00\t\n\r\x0c ").startswith(b"%PDF-"):
-        return "pdf"
-    return None
+        return PDF
+    kind, _ = describe_head(data)
+    return kind if kind in (JPEG, PNG) else None
 
 
 def _open(data: bytes) -> Image.Image:
