@@ -10,13 +10,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from nacl.public import PublicKey
 
 from .config import Config
 from .core import crypto
+from .storage.files import create_file
 
 PUBLIC_NAME = "office.pub"
 PRIVATE_NAME = "office.key"
@@ -32,24 +32,14 @@ def keys_dir(config: Config) -> Path:
     return Path(config.data_dir) / "keys"
 
 
-def write_new_file(path: Path, data: bytes, mode: int) -> None:
-    """Create ``path`` (never overwrite) durably with ``mode``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-
-
 def write_keypair(public_path: Path, private_path: Path, passphrase: str, level: str = "moderate") -> None:
     """A new pair: the private file first (0600), then the public one; neither may exist yet."""
     for path in (public_path, private_path):
         if path.exists():
             raise FileExistsError(path)
     pair = crypto.generate_keypair()
-    write_new_file(private_path, crypto.protect_private_key(pair.private, passphrase, level), 0o600)
-    write_new_file(public_path, (crypto.public_key_text(pair.public) + "\n").encode(), 0o644)
+    create_file(private_path, crypto.protect_private_key(pair.private, passphrase, level), 0o600)
+    create_file(public_path, (crypto.public_key_text(pair.public) + "\n").encode(), 0o644)
 
 
 def ensure_dev_keypair(config: Config) -> Path | None:
@@ -64,7 +54,7 @@ def ensure_dev_keypair(config: Config) -> Path | None:
         write_keypair(directory / PUBLIC_NAME, directory / PRIVATE_NAME, DEV_PASSPHRASE, level="interactive")
     except FileExistsError:
         return None  # created concurrently by another process
-    write_new_file(directory / DEV_MARKER, DEV_NOTE.encode("utf-8"), 0o644)
+    create_file(directory / DEV_MARKER, DEV_NOTE.encode("utf-8"), 0o644)
     return directory
 
 

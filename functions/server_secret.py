@@ -6,11 +6,11 @@ in the data directory, readable only by its owner.
 
 from __future__ import annotations
 
-import os
 import secrets
 from pathlib import Path
 
 from .config import Config
+from .storage.files import create_file
 
 
 def load_or_create_secret(config: Config) -> bytes:
@@ -36,24 +36,8 @@ def load_or_create_secret(config: Config) -> bytes:
 
 
 def _publish(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file, make it durable, then link it into place in one step: a
-    concurrent reader sees no file or the whole file, and the first of several creators wins."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    """Publish the secret durably in one step: a concurrent reader sees no file or the whole file."""
     try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass  # another process or thread published first: theirs is the secret
-    finally:
-        os.unlink(tmp)
-    dir_fd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dir_fd)
-    finally:
-        os.close(dir_fd)
+        create_file(path, data)
+    except FileExistsError:
+        pass  # another process or thread published first: theirs is the secret

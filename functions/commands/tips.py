@@ -10,8 +10,9 @@ import click
 from ..config import Config
 from ..core import crypto, tips
 from ..core.tip_validation import load_categories
-from ..keys import DEV_PASSPHRASE, PRIVATE_NAME, is_dev_key, keys_dir, write_new_file
+from ..keys import DEV_PASSPHRASE, PRIVATE_NAME, is_dev_key, keys_dir
 from ..storage import NotFound, StorageError, open_storage
+from ..storage.files import create_file
 
 STATE_HELP = ", ".join(f"{code} ({label})" for code, label in tips.STATES.items())
 
@@ -137,7 +138,7 @@ def show(officer: Officer, tip: str, save_attachments: Path | None) -> None:
             name = str(a["name"]).replace("\\", "/").rsplit("/", 1)[-1].lstrip(".") or "tep"
             target = save_attachments / f"{t.id[:10]}-{name}"
             try:
-                write_new_file(target, tips.read_attachment(officer.storage, officer.key, a), 0o600)
+                create_file(target, tips.read_attachment(officer.storage, officer.key, a), 0o600)
             except FileExistsError:
                 raise click.ClickException(f"{target} đã có: không ghi đè.") from None
             except (NotFound, crypto.CryptoError) as exc:

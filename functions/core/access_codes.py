@@ -16,7 +16,7 @@ import json
 import re
 import secrets
 
-from ..storage import AlreadyExists, NotFound
+from .store import AlreadyExists, NotFound
 
 # Crockford's base32: no I, L, O, U; typed look-alikes are folded back when checking.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"

@@ -21,7 +21,7 @@ import unicodedata
 from dataclasses import asdict, dataclass
 from typing import IO, Any, Iterator
 
-from ..storage import AlreadyExists, NotFound
+from .store import AlreadyExists, NotFound
 from . import filetypes
 
 PREFIX = "assessments"

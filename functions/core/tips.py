@@ -27,7 +27,7 @@ from datetime import datetime, timezone
 
 from nacl.public import PrivateKey, PublicKey
 
-from ..storage import AlreadyExists, NotFound
+from .store import AlreadyExists, NotFound
 from . import crypto, receipts
 from .images import CleanFile
 

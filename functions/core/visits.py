@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from ..storage import AlreadyExists
+from .store import AlreadyExists
 
 try:
     from zoneinfo import ZoneInfo

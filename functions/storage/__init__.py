@@ -1,60 +1,15 @@
-"""Storage: one small interface, two implementations (local directory, S3-compatible).
+"""Storage backends: a local directory or an S3-compatible store, chosen by configuration.
 
-Contract (both backends pass ``tests/test_storage_contract.py``):
-- ``create(key, data)`` writes only if ``key`` does not exist (``AlreadyExists`` otherwise) and
-  returns only once the bytes are durable;
-- ``read(key)`` returns the bytes (``NotFound`` otherwise); ``exists(key)``;
-- ``list(prefix)`` yields every key under ``prefix`` in lexical order;
-- ``increment(counter, amount)`` adds atomically and returns the new value (no lost increments);
-- ``delete(key)`` removes a key (used only to clean up what a failed request left).
-Any failure of the medium (disk full, read-only, network) is raised as ``StorageUnavailable``.
-Keys are ``/``-separated, made of ``[A-Za-z0-9._-]`` segments.
+The contract, its errors and the key rule live in ``functions.core.store`` (core code names them
+without importing a backend); they are re-exported here for callers that open a backend.
 """
 
 from __future__ import annotations
 
-import re
-from typing import Iterator, Protocol
+from ..core.store import AlreadyExists, NotFound, Storage, StorageError, StorageUnavailable, check_key
 
-_KEY = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]*(/[A-Za-z0-9_-][A-Za-z0-9._-]*)*$")
-
-
-class StorageError(Exception):
-    """Base of storage errors."""
-
-
-class AlreadyExists(StorageError):
-    """A create-only write found the key taken."""
-
-
-class NotFound(StorageError):
-    """No object under that key."""
-
-
-class StorageUnavailable(StorageError):
-    """The medium failed: the request must be answered 503 and nothing counted as stored."""
-
-
-def check_key(key: str) -> str:
-    if not _KEY.match(key) or len(key) > 512:
-        raise ValueError(f"invalid storage key: {key!r}")
-    return key
-
-
-class Storage(Protocol):
-    name: str
-
-    def create(self, key: str, data: bytes) -> None: ...
-
-    def read(self, key: str) -> bytes: ...
-
-    def exists(self, key: str) -> bool: ...
-
-    def list(self, prefix: str = "") -> Iterator[str]: ...
-
-    def increment(self, counter: str, amount: int = 1) -> int: ...
-
-    def delete(self, key: str) -> None: ...
+__all__ = ["AlreadyExists", "NotFound", "Storage", "StorageError", "StorageUnavailable", "check_key",
+           "open_storage"]
 
 
 def open_storage(config) -> Storage:

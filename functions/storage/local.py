@@ -5,12 +5,12 @@ from __future__ import annotations
 import errno
 import fcntl
 import os
-import secrets
 import time
 from pathlib import Path
 from typing import Iterator
 
 from . import AlreadyExists, NotFound, StorageUnavailable, check_key
+from .files import create_file, make_dirs
 
 
 class LocalStorage:
@@ -19,63 +19,18 @@ class LocalStorage:
     def __init__(self, root: Path | str):
         self.root = Path(root)
 
-    # -- helpers ---------------------------------------------------------------------------
     def _path(self, key: str) -> Path:
         return self.root / check_key(key)
-
-    @staticmethod
-    def _fsync_dir(path: Path) -> None:
-        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-
-    def _makedirs(self, directory: Path) -> None:
-        # Create missing parents one by one so each new directory entry is fsynced too.
-        missing = []
-        d = directory
-        while not d.exists():
-            missing.append(d)
-            d = d.parent
-        for d in reversed(missing):
-            try:
-                d.mkdir()
-            except FileExistsError:
-                continue
-            self._fsync_dir(d.parent)
 
     # -- contract --------------------------------------------------------------------------
     def create(self, key: str, data: bytes) -> None:
         path = self._path(key)
-        tmp = None
         try:
-            self._makedirs(path.parent)
-            tmp = path.parent / f".tmp-{secrets.token_hex(8)}"
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            try:
-                view = memoryview(data)
-                while view:
-                    written = os.write(fd, view)
-                    view = view[written:]
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            try:
-                os.link(tmp, path)  # atomic, and fails if the key exists: create-only
-            except FileExistsError:
-                raise AlreadyExists(key) from None
-            self._fsync_dir(path.parent)
-        except (AlreadyExists, ValueError):
-            raise
+            create_file(path, data)
+        except FileExistsError:
+            raise AlreadyExists(key) from None
         except OSError as exc:
             raise StorageUnavailable(f"local write failed: {errno.errorcode.get(exc.errno, exc.errno)}") from exc
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
 
     def read(self, key: str) -> bytes:
         try:
@@ -108,7 +63,7 @@ class LocalStorage:
     def increment(self, counter: str, amount: int = 1) -> int:
         path = self.root / ".counters" / check_key(counter)
         try:
-            self._makedirs(path.parent)
+            make_dirs(path.parent)
             fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)  # serialises threads and processes alike
