@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import jinja2
-import yaml
 
+from . import hotlines
 from . import tip_validation as tv
 from .images import megabytes
 from .places import UNKNOWN_LABEL, Places
@@ -57,14 +57,13 @@ class FormData:
 
 
 def load_hotline(content_dir: Path | str) -> Mapping[str, str]:
+    """The primary hotline, read by the loader the build uses; 111 when the file is missing or malformed
+    (the build refuses such a file, so only a broken deployment shows the fallback)."""
     try:
-        data = yaml.safe_load((Path(content_dir) / "data" / "hotlines.yml").read_text(encoding="utf-8"))
-        primary = data["primary"]
-        if not isinstance(primary, dict):  # `primary: "111"` names an entry of `hotlines`
-            primary = next(h for h in data["hotlines"] if str(h["number"]) == str(primary))
-        return {"number": str(primary["number"]), "name": str(primary["name"])}
-    except (OSError, KeyError, TypeError, StopIteration, yaml.YAMLError):
+        primary = hotlines.load_hotlines(Path(content_dir) / hotlines.DATA_FILE)["primary"]
+    except (OSError, hotlines.HotlinesError):
         return _FALLBACK_HOTLINE
+    return {"number": primary["number"], "name": primary["name"]}
 
 
 def _common(data: FormData, base: str) -> dict:
