@@ -5,34 +5,34 @@ Multipart fields: ``commune``, ``year``, ``access_code``, one ``score_<criterion
 ``evidence_<criterion id>``, optional ``submission_id`` (a retried send is stored once).
 
 Order of work: fields → access code (401, failures rate-limited per client and per commune) →
-scores or spreadsheet (400, cells named by address) → files by size (413) and by content (415),
-all before anything is written → evidence, then the submission record (the commit point) →
+files by size (413) → scores or spreadsheet (400, cells named by address) → files by content
+(415), all before anything is written → evidence, then the submission record (the commit point) →
 201 with the receipt. A storage failure answers 503 and removes what this request wrote.
+
+The rules themselves live in ``functions.core.assessment_intake``; this module reads the request,
+checks the code against storage, stores, and answers (JSON, or the form again as a page).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-import re
-import time
-from dataclasses import dataclass
 
 from ..core import access_codes, assessment_view
+from ..core import assessment_intake as intake
 from ..core import assessments as core
 from ..core.assessment_template import TemplateRejected, read_template
 from ..core.places import load_places
-from ..core.rubric import load_rubrics, rubric_in_force, rubrics_dir, score, validate_scores
+from ..core.rubric import load_rubrics, rubric_in_force, rubrics_dir, score
 from ..core.text import normalise
 from ..storage import StorageUnavailable
-from .errors import GENERIC_MESSAGES, json_error
+from .errors import ApiError
 from .http import Context, Request, Response, Upload
-from .security import client_key, over_limit, same_origin
+from .security import client_limit_key, hour_window, limit_key, same_origin
 
 log = logging.getLogger(__name__)
 
 PATH = "/api/assessments"
-_SUBMISSION_ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 _CODE_SCOPE = "assessment-code"
 _COMMUNE_SCOPE = "assessment-code-commune"
 
@@ -51,12 +51,6 @@ def current_rubric(ctx: Context, today: dt.date | None = None):
     return rubric_in_force(rubrics(ctx), today or dt.date.today())
 
 
-def year_range(rubric, today: dt.date | None = None) -> tuple[int, int]:
-    """Years a submission may be for: the last two years, this one and the next, not before the rubric."""
-    this_year = (today or dt.date.today()).year
-    return max(this_year - 2, rubric.in_force_from.year), this_year + 1
-
-
 # -- evidence (also the entry point for uploads that reach storage another way) ----------------
 
 def store_evidence(ctx: Context, stream, filename: str, *, criterion: str | None = None,
@@ -70,13 +64,13 @@ def store_evidence(ctx: Context, stream, filename: str, *, criterion: str | None
 
 # -- answers ------------------------------------------------------------------------------------
 
-@dataclass
-class Failure(Exception):
-    status: int
-    code: str
-    message: str
-    fields: dict[str, str]
-    clear_code: bool = False
+class WrongAccessCode(ApiError):
+    """401: the code is wrong or was replaced; the form comes back with the code field emptied."""
+
+    def __init__(self, commune_label: str):
+        super().__init__(401, "wrong_code", "Mã truy cập không đúng hoặc đã bị thay bằng mã mới.",
+                         {"access_code": "Mã truy cập không đúng hoặc đã bị thu hồi. Hãy dùng mã mới nhất "
+                                         "văn phòng đã cấp cho " + commune_label + "."})
 
 
 def _form_values(request: Request, rubric) -> dict[str, str]:
@@ -84,11 +78,11 @@ def _form_values(request: Request, rubric) -> dict[str, str]:
     return {name: normalise(request.value(name), multiline=False)[:200] for name in names}
 
 
-def _error(request: Request, ctx: Context, rubric, values: dict[str, str], failure: Failure) -> Response:
+def _error(request: Request, ctx: Context, rubric, values: dict[str, str], failure: ApiError) -> Response:
     if request.wants_json:
-        return json_error(failure.status, failure.code, failure.message, failure.fields)
+        return failure.response()
     kept = dict(values)
-    if failure.clear_code:
+    if isinstance(failure, WrongAccessCode):
         kept["access_code"] = ""
     body = "<h1>Xã tự đánh giá</h1>" + assessment_view.render_form(
         rubric, places(ctx), base="/", values=kept, errors=failure.fields, message=failure.message,
@@ -111,24 +105,27 @@ def _receipt(request: Request, ctx: Context, rubric, record: dict, commune) -> R
     return Response.html(status, render_page(ctx, "Đã nhận bản tự đánh giá", html))
 
 
-# -- rate limit on wrong codes ------------------------------------------------------------------
+# -- the access code, its failures counted per client and per commune ---------------------------
 
-def _hour(now: float | None = None) -> str:
-    return time.strftime("%Y%m%d%H", time.gmtime(now if now is not None else time.time()))
-
-
-def _code_blocked(request: Request, ctx: Context, commune_id: str) -> bool:
-    hour = _hour()
-    per_client = ctx.storage.increment(
-        f"ratelimit/{_CODE_SCOPE}/{hour}/{client_key(request, ctx, _CODE_SCOPE, hour)}", 0)
-    per_commune = ctx.storage.increment(f"ratelimit/{_COMMUNE_SCOPE}/{hour}/{commune_id}", 0)
-    return (per_client >= ctx.config.access_code_attempts_per_hour
-            or per_commune >= ctx.config.access_code_commune_attempts_per_hour)
+def _code_attempt_keys(request: Request, ctx: Context, commune_id: str) -> tuple[str, str]:
+    """The storage keys counting this hour's wrong codes from this client and for this commune."""
+    hour = hour_window()
+    return (client_limit_key(request, ctx, _CODE_SCOPE, hour),
+            limit_key(_COMMUNE_SCOPE, commune_id, hour))
 
 
-def _count_failure(request: Request, ctx: Context, commune_id: str) -> None:
-    over_limit(request, ctx, _CODE_SCOPE, ctx.config.access_code_attempts_per_hour)
-    ctx.storage.increment(f"ratelimit/{_COMMUNE_SCOPE}/{_hour()}/{commune_id}")
+def _check_access_code(request: Request, ctx: Context, commune, code: str) -> None:
+    """Raise 429 while too many wrong codes were tried this hour, 401 (counted) for a wrong code."""
+    per_client_key, per_commune_key = _code_attempt_keys(request, ctx, commune.id)
+    if (ctx.storage.increment(per_client_key, 0) >= ctx.config.access_code_attempts_per_hour
+            or ctx.storage.increment(per_commune_key, 0) >= ctx.config.access_code_commune_attempts_per_hour):
+        raise ApiError(429, "rate_limited",
+                       "Đã nhập sai mã truy cập quá nhiều lần trong một giờ. Vui lòng thử lại sau.",
+                       {"access_code": "Tạm khóa vì nhập sai nhiều lần; thử lại sau một giờ."})
+    if not access_codes.verify(ctx.storage, ctx.secret(), commune.id, code):
+        ctx.storage.increment(per_client_key)
+        ctx.storage.increment(per_commune_key)
+        raise WrongAccessCode(commune.label)
 
 
 # -- the handler --------------------------------------------------------------------------------
@@ -138,162 +135,107 @@ def post_assessment(request: Request, ctx: Context) -> Response:
     values = _form_values(request, rubric)
     try:
         return _accept(request, ctx, rubric, values)
-    except Failure as failure:
+    except ApiError as failure:
         return _error(request, ctx, rubric, values, failure)
     except StorageUnavailable:
-        return _error(request, ctx, rubric, values, Failure(503, "storage_unavailable", GENERIC_MESSAGES[503], {}))
-
-
-def _check_year(text: str, rubric) -> tuple[int | None, str | None]:
-    low, high = year_range(rubric)
-    if not text:
-        return None, "Chưa nhập năm đánh giá."
-    if not re.fullmatch(r"\d{4}", text):
-        return None, "Năm đánh giá phải là 4 chữ số, ví dụ 2025."
-    year = int(text)
-    if not low <= year <= high:
-        return None, f"Năm đánh giá phải từ {low} đến {high}."
-    return year, None
+        return _error(request, ctx, rubric, values, ApiError(503))
 
 
 def _accept(request: Request, ctx: Context, rubric, values: dict[str, str]) -> Response:
+    """Check everything, in the order of the module docstring, then store and answer; ``values`` is
+    completed from the spreadsheet on the way, so an error page shows what the sheet said."""
     if not same_origin(request, ctx):
-        raise Failure(403, "cross_site", GENERIC_MESSAGES[403], {})
+        raise ApiError(403)
     all_places = places(ctx)
-    errors: dict[str, str] = {}
-    commune = all_places.resolve(values["commune"]) if values["commune"] else None
-    if not values["commune"]:
-        errors["commune"] = "Chưa chọn xã."
-    elif commune is None:
-        errors["commune"] = "Không tìm thấy xã này trong danh sách."
-    if not values["access_code"]:
-        errors["access_code"] = "Chưa nhập mã truy cập của xã."
-    submission_id = values["submission_id"]
-    if submission_id and not _SUBMISSION_ID.match(submission_id):
-        submission_id = ""  # a malformed id only loses the double-send protection
-    posted_rubric = request.value("rubric")
-    if posted_rubric and posted_rubric != rubric.marker:
-        errors["rubric"] = ("Trang biểu mẫu đã cũ so với bộ tiêu chí đang áp dụng: hãy tải lại trang "
-                            "(điểm đã nhập cần nhập lại).")
+    uploads = _uploads(request, ctx)
+    template = next((u for u in uploads if u.field == intake.TEMPLATE_FIELD), None)
+    commune, errors = intake.check_form(values, all_places, rubric, posted_rubric=request.value("rubric"),
+                                        template_sent=template is not None)
+    if errors:
+        raise ApiError(400, fields=errors)
+    _check_access_code(request, ctx, commune, values["access_code"])
+    _check_sizes(ctx, uploads, rubric)
+    choice = _scores(template, rubric, values, commune, all_places)
+    values.update(choice.values)
+    year, year_error = intake.check_year(values["year"], rubric, dt.date.today(),
+                                         template_sent=template is not None)
+    errors = {**choice.errors, **({"year": year_error} if year_error else {})}
+    if errors:
+        raise ApiError(400, fields=errors)
+    checked = _check_contents(uploads, ctx.config.assessment_max_file_bytes)
+
+    result = score(rubric, choice.scores, commune.threshold_band)
+    submission_id = intake.clean_submission_id(values["submission_id"])
+    previous = core.find_by_submission_id(ctx.storage, year, commune.id, submission_id)
+    if previous is not None:
+        return _receipt(request, ctx, rubric, {**previous, "duplicate": True}, commune)
+    stored = _store(ctx, checked, lambda evidence: intake.build_record(
+        commune=commune, year=year, rubric=rubric, choice=choice, result=result, evidence=evidence,
+        submission_id=submission_id))
+    return _receipt(request, ctx, rubric, stored, commune)
+
+
+def _uploads(request: Request, ctx: Context) -> list[Upload]:
+    """The files sent with the form, then those sent ahead by presigned POST (functions/api/uploads.py)."""
     uploads = [u for u in request.files if u.filename or u.size()]
-    try:  # large files sent ahead by presigned POST (functions/api/uploads.py), checked like the rest
-        from .uploads import UploadRejected, claimed_uploads
+    from .uploads import UploadRejected, claimed_uploads
 
-        uploads += claimed_uploads(request, ctx)
+    try:
+        return uploads + claimed_uploads(request, ctx)
     except UploadRejected as exc:
-        raise Failure(exc.status, "bad_upload", exc.message, {exc.field: exc.message}) from None
-    template = next((u for u in uploads if u.field == "template"), None)
-    if not template and not values["year"]:
-        errors["year"] = "Chưa nhập năm đánh giá."
-    if errors:
-        raise Failure(400, "invalid", GENERIC_MESSAGES[400], errors)
+        raise ApiError(exc.status, "bad_upload", exc.message, {exc.field: exc.message}) from None
 
-    # The code before anything costly; failures are counted per client and per commune.
-    if _code_blocked(request, ctx, commune.id):
-        raise Failure(429, "rate_limited",
-                      "Đã nhập sai mã truy cập quá nhiều lần trong một giờ. Vui lòng thử lại sau.",
-                      {"access_code": "Tạm khóa vì nhập sai nhiều lần; thử lại sau một giờ."})
-    if not access_codes.verify(ctx.storage, ctx.secret(), commune.id, values["access_code"]):
-        _count_failure(request, ctx, commune.id)
-        raise Failure(401, "wrong_code", "Mã truy cập không đúng hoặc đã bị thay bằng mã mới.",
-                      {"access_code": "Mã truy cập không đúng hoặc đã bị thu hồi. Hãy dùng mã mới nhất "
-                                      "văn phòng đã cấp cho " + commune.label + "."},
-                      clear_code=True)
 
-    # Files: sizes first (cheap), so a 413 costs no parsing.
-    max_file, max_total = ctx.config.assessment_max_file_bytes, ctx.config.assessment_max_total_bytes
-    criteria_ids = {c.id for c in rubric.criteria}
-    total_bytes = 0
-    for u in uploads:
-        if u.field not in ("template", "evidence") and not (
-                u.field.startswith("evidence_") and u.field[len("evidence_"):] in criteria_ids):
-            errors[u.field] = "Tệp gửi ở mục không có trong biểu mẫu."
-            continue
-        size = u.size()
-        total_bytes += size
-        if size > max_file:
-            errors[u.field] = (f"Tệp “{core.clean_filename(u.filename)}” lớn hơn {max_file // (1024 * 1024)} MB "
-                               "cho mỗi tệp.")
-    if errors and any(f not in ("template", "evidence") and not f.startswith("evidence_") for f in errors):
-        raise Failure(400, "invalid", GENERIC_MESSAGES[400], errors)
-    if total_bytes > max_total:
-        errors.setdefault("evidence", f"Tổng dung lượng các tệp vượt {max_total // (1024 * 1024)} MB.")
-    if errors:
-        raise Failure(413, "too_large", GENERIC_MESSAGES[413], errors)
+def _check_sizes(ctx: Context, uploads: list[Upload], rubric) -> None:
+    """Sizes before content (cheap), so a 413 costs no parsing; a file under a field the form lacks is a 400."""
+    try:
+        intake.check_file_sizes([intake.FileFacts(u.field, u.filename, u.size()) for u in uploads], rubric,
+                                max_file_bytes=ctx.config.assessment_max_file_bytes,
+                                max_total_bytes=ctx.config.assessment_max_total_bytes)
+    except intake.IntakeRejected as exc:
+        raise ApiError(exc.status, fields=exc.fields) from None
 
-    # Scores: from the spreadsheet when one is sent, otherwise from the typed fields.
-    source = "form"
-    if template is not None:
-        source = "template"
-        try:
-            sheet = read_template(template.stream, rubric)
-        except TemplateRejected as exc:
-            raise Failure(exc.status, "bad_template", str(exc), {"template": str(exc)}) from None
-        if sheet.cell_errors:
-            errors["template"] = "Bảng tính có ô chưa đúng: " + "; ".join(sheet.cell_errors) + "."
-        if sheet.commune:
-            in_sheet = all_places.resolve(sheet.commune)
-            if in_sheet is None or in_sheet.id != commune.id:
-                errors["template"] = ((errors.get("template", "") + " ").lstrip() +
-                                      f"Ô C3 ghi xã “{sheet.commune}”, khác với xã đã chọn ({commune.label}).")
-        if sheet.year and values["year"] and sheet.year != values["year"]:
-            errors["template"] = ((errors.get("template", "") + " ").lstrip() +
-                                  f"Ô C4 ghi năm {sheet.year}, khác với năm đã nhập ({values['year']}).")
-        if not values["year"]:
-            values["year"] = sheet.year
-        scores = sheet.scores
-        for c in rubric.criteria:
-            if c.id in scores:
-                values[c.field] = str(scores[c.id])
-    else:
-        scores, score_errors = validate_scores(rubric, {c.id: values[c.field] for c in rubric.criteria})
-        errors.update(score_errors)
-    year, year_error = _check_year(values["year"], rubric)
-    if year_error:
-        errors["year"] = year_error if values["year"] or template is None else \
-            "Chưa nhập năm đánh giá (ở trang này hoặc ô C4 của bảng tính)."
-    if errors:
-        raise Failure(400, "invalid", GENERIC_MESSAGES[400], errors)
 
-    # Content of every file, all before the first write: a refused file means nothing is stored.
-    checked: list[tuple[Upload, tuple[str, int, str]]] = []
+def _scores(template: Upload | None, rubric, values: dict[str, str], commune, all_places) -> intake.ScoreChoice:
+    """Scores from the spreadsheet when one is sent (415/413/400 when it is not the template), else
+    from the typed fields."""
+    if template is None:
+        return intake.scores_from_form(rubric, values)
+    try:
+        sheet = read_template(template.stream, rubric)
+    except TemplateRejected as exc:
+        raise ApiError(exc.status, "bad_template", str(exc), {"template": str(exc)}) from None
+    return intake.scores_from_sheet(sheet, rubric, values, commune, all_places)
+
+
+def _check_contents(uploads: list[Upload], max_file: int) -> list[tuple[Upload, tuple[str, int, str]]]:
+    """Every file checked by content before the first write: a refused file means nothing is stored."""
+    checked = []
     for u in uploads:
         try:
             checked.append((u, core.check_evidence(u.stream, u.filename, max_bytes=max_file)))
         except core.EvidenceRejected as exc:
-            raise Failure(exc.status, "bad_file", GENERIC_MESSAGES[exc.status], {u.field: str(exc)}) from None
+            raise ApiError(exc.status, "bad_file", fields={u.field: str(exc)}) from None
+    return checked
 
-    result = score(rubric, scores, commune.threshold_band)
-    if submission_id:
-        previous = core.find_by_submission_id(ctx.storage, year, commune.id, submission_id)
-        if previous is not None:
-            return _receipt(request, ctx, rubric, {**previous, "duplicate": True}, commune)
 
+def _store(ctx: Context, checked: list[tuple[Upload, tuple[str, int, str]]], make_record) -> dict:
+    """Store the evidence, then the record ``make_record(evidence)`` (the commit point); on failure
+    remove what this request wrote."""
     written: list[str] = []
     try:
         evidence = []
         for u, facts in checked:
-            criterion = u.field[len("evidence_"):] if u.field.startswith("evidence_") else None
-            role = "template" if u.field == "template" else "evidence"
+            criterion, role = intake.evidence_target(u.field)
             evidence.append(store_evidence(ctx, u.stream, u.filename, criterion=criterion, role=role,
                                            written=written, checked=facts).as_dict())
-        record = {
-            "commune": commune.id, "commune_name": commune.label, "year": year,
-            "rubric": {"id": rubric.id, "version": rubric.version, "official_number": rubric.official_number,
-                       "display_name": rubric.display_name},
-            "threshold_band": commune.threshold_band,
-            "threshold_band_confidence": commune.threshold_band_confidence,
-            "source": source, "scores": {c.id: scores[c.id] for c in rubric.criteria},
-            "result": result.as_dict(), "evidence": evidence, "submission_id": submission_id or None,
-        }
-        stored = core.commit_submission(ctx.storage, record)
+        return core.commit_submission(ctx.storage, make_record(evidence))
     except StorageUnavailable:
         _cleanup(ctx, written)
         raise
     except core.EvidenceRejected as exc:  # the file changed between check and store: refuse it whole
         _cleanup(ctx, written)
-        raise Failure(exc.status, "bad_file", GENERIC_MESSAGES[exc.status], {"evidence": str(exc)}) from None
-    return _receipt(request, ctx, rubric, stored, commune)
+        raise ApiError(exc.status, "bad_file", fields={"evidence": str(exc)}) from None
 
 
 def _cleanup(ctx: Context, keys: list[str]) -> None:

@@ -91,3 +91,19 @@ def over_limit(request: Request, ctx: Context, scope: str, per_hour: int, *, now
     key = client_key(request, ctx, scope, hour)
     count = ctx.storage.increment(f"ratelimit/{scope}/{hour}/{key}")
     return count > per_hour
+
+
+def hour_window(now: float | None = None) -> str:
+    """The hour (UTC, ``YYYYMMDDHH``) a per-hour rate limit counts in."""
+    return time.strftime("%Y%m%d%H", time.gmtime(now if now is not None else time.time()))
+
+
+def limit_key(scope: str, subject: str, window: str) -> str:
+    """The storage key of the counter of ``subject``'s attempts in ``scope`` during ``window``
+    (the same naming ``over_limit`` uses)."""
+    return f"ratelimit/{scope}/{window}/{subject}"
+
+
+def client_limit_key(request: Request, ctx: Context, scope: str, window: str) -> str:
+    """``limit_key`` for this request's client, whose address is kept only as a keyed hash."""
+    return limit_key(scope, client_key(request, ctx, scope, window), window)
