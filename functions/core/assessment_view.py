@@ -2,7 +2,8 @@
 
 One Jinja environment over ``functions/templates`` with autoescape on; the build hook and the
 server both call ``render_form`` so a page shown again after an error is the same form, with what
-was typed and a message next to each field.
+was typed and a message next to each field. The form carries the rubric's rules as JSON
+(``rubric.browser_rules``) for assessment.js, which reads them instead of the page's text.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import jinja2
 from babel.numbers import format_decimal
 
 from . import filetypes
-from .rubric import Rubric
+from .rubric import Rubric, browser_rules
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 ACCEPT = ".pdf,.jpg,.jpeg,.png,.xlsx,.docx,application/pdf,image/jpeg,image/png"
@@ -73,6 +74,7 @@ def render_form(rubric: Rubric, places, *, base: str, values: Mapping[str, str] 
         max_file_mb=max_file_bytes // (1024 * 1024), max_total_mb=max_total_bytes // (1024 * 1024),
         example_year=(today or dt.date.today()).year,
         upload_ahead_bytes=upload_ahead_bytes,
+        rules=browser_rules(rubric, {c.id: c.threshold_band for c in places.communes}),
     )
 
 

@@ -372,3 +372,51 @@ def score(rubric: Rubric, scores: Mapping[str, int], band: str) -> Result:
         verdict=verdict, reasons=tuple(reasons), zero_criteria=tuple(c.number for c in zeros),
         points_short=short, notes=tuple(notes),
     )
+
+
+# -- the rules for the browser ------------------------------------------------------------------
+
+# parse_score's patterns, as it applies them (fullmatch) — keep the two in step; the browser test
+# (tests/test_form_rules_browser.py) feeds both the same table and fails when they differ.
+_SCORE_PATTERNS = {
+    "negative": r"-\s*\d+",
+    "fraction": r"\d+[.,]\d*",
+    "whole_fraction": r"\d+[.,]0*",
+    "digits": r"\d+",
+}
+
+
+def browser_rules(rubric: Rubric, bands: Mapping[str, str]) -> dict[str, Any]:
+    """What assessment.js needs to check scores and add them up as ``parse_score`` and ``score`` do.
+
+    ``bands`` maps a commune id to its threshold band. Messages are ``parse_score``'s own,
+    obtained by asking it, so the page cannot say anything the server would not.
+    """
+    from .text import CONTROL_PATTERN, digit_zeros, js_pattern
+
+    probe = Criterion("probe", 1, "probe", None)
+    messages = {
+        "empty": parse_score("", probe)[1],
+        "not_number": parse_score("x", probe)[1],
+        "negative": parse_score("-1", probe)[1],
+        "fraction": parse_score("1.5", probe)[1],
+        "too_large": parse_score("9" * (INPUT_DIGITS + 1), probe)[1],
+    }
+    return {
+        "rubric": rubric.marker,
+        "criteria": [
+            {"id": c.id, "field": c.field, "number": c.number, "max_points": c.max_points,
+             "above_max": parse_score(str(c.max_points + 1), c)[1] if c.max_points is not None else None}
+            for c in rubric.criteria
+        ],
+        "thresholds": {t.band: t.points for t in rubric.thresholds},
+        "no_zero_criterion": rubric.no_zero_criterion,
+        "communes": dict(bands),
+        "input_digits": INPUT_DIGITS,
+        "patterns": {name: {"source": f"^(?:{js_pattern(p)})$", "flags": "u"} for name, p in _SCORE_PATTERNS.items()},
+        # What the endpoint does to a typed value first (text.normalise on one line), then parse_score.
+        "control": {"source": js_pattern(CONTROL_PATTERN), "flags": "u"},
+        "space": {"source": js_pattern(r"\s"), "flags": "u"},
+        "digit_zeros": digit_zeros(),
+        "messages": messages,
+    }

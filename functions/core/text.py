@@ -1,16 +1,19 @@
 """Vietnamese text helpers: NFC normalisation, tone folding and URL slugs.
 
 Folding is what lets people type without tones ("xam hai" finds "xâm hại"): it is used by the
-heading slugs at build time, by commune look-up in the forms, and mirrors the search folding in
-``theme/assets/javascripts``.
+heading slugs at build time, by commune look-up in the forms, and the search worker
+(``theme/assets/javascripts/workers/search-fold.js``) folds the same way (tests/test_form_rules_browser.py
+compares them in Chromium). The ``js_*`` helpers write these rules for the browser's RegExp.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+CONTROL_PATTERN = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069]"
+_CONTROL = re.compile(CONTROL_PATTERN)
 
 
 def normalise(text: str, *, multiline: bool = True) -> str:
@@ -35,3 +38,74 @@ def slugify(value: str, separator: str = "-") -> str:
     """
     folded = fold(value)
     return re.sub(r"[^a-z0-9]+", separator, folded).strip(separator)
+
+
+# -- the same rules for the browser's RegExp ------------------------------------------------------
+# Python's \s and \d are Unicode-wide (str.isspace, category Nd); JavaScript's are not. The forms'
+# scripts get our patterns rewritten with explicit classes built from this Python, so both match
+# the same characters (patterns are used with the ``u`` flag).
+
+def _js_ranges(predicate) -> str:
+    """Contents of a JS ``u`` character class matching the code points where ``predicate`` holds."""
+    parts, start, previous = [], None, None
+    for cp in range(0x110000):
+        if predicate(chr(cp)):
+            if start is None:
+                start = cp
+            previous = cp
+        elif start is not None:
+            parts.append(_js_cp(start) if start == previous else f"{_js_cp(start)}-{_js_cp(previous)}")
+            start = None
+    return "".join(parts)
+
+
+def _js_cp(cp: int) -> str:
+    return f"\\u{{{cp:X}}}"
+
+
+@functools.cache
+def js_space_class() -> str:
+    """What Python's ``\\s`` and ``str.strip()`` treat as space, as JS class contents."""
+    return _js_ranges(str.isspace)
+
+
+@functools.cache
+def js_digit_class() -> str:
+    """What Python's ``\\d`` (and ``int()``) takes as a digit: Unicode category Nd."""
+    return _js_ranges(lambda c: unicodedata.category(c) == "Nd")
+
+
+@functools.cache
+def digit_zeros() -> list[int]:
+    """Code points of every Nd zero: a digit's value is its distance from the nearest zero below."""
+    return [cp for cp in range(0x110000)
+            if unicodedata.category(chr(cp)) == "Nd" and unicodedata.digit(chr(cp)) == 0]
+
+
+def js_pattern(pattern: str, *, ascii_digits: bool = False) -> str:
+    """A Python pattern for ``new RegExp(p, "u")``: ``\\s`` and ``\\d`` spelled out as Python means them.
+
+    ``ascii_digits`` writes ``\\d`` as ``0-9`` for a pattern only ever applied to ASCII text.
+    Only the constructs our form patterns use are accepted; anything Python-only is refused.
+    """
+    if "(?P" in pattern or "(?#" in pattern or "\\A" in pattern or "\\Z" in pattern:
+        raise ValueError(f"not portable to JavaScript: {pattern!r}")
+    out, in_class, i = [], False, 0
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\" and i + 1 < len(pattern):
+            nxt = pattern[i + 1]
+            if nxt in "sd":
+                inner = js_space_class() if nxt == "s" else "0-9" if ascii_digits else js_digit_class()
+                out.append(inner if in_class else f"[{inner}]")
+            else:
+                out.append(ch + nxt)
+            i += 2
+            continue
+        if ch == "[" and not in_class:
+            in_class = True
+        elif ch == "]" and in_class:
+            in_class = False
+        out.append(ch)
+        i += 1
+    return "".join(out)

@@ -2,7 +2,8 @@
 
 One set of templates (``functions/templates/tips/``) serves both the build (``theme/hooks/tip_pages.py``
 puts them into ``/bao-tin/`` and ``/tra-cuu/``) and the server (answers to form posts without
-JavaScript), so the static page and the re-rendered page with errors never drift apart.
+JavaScript), so the static page and the re-rendered page with errors never drift apart. The form
+page carries the server's rules as JSON (``tip_validation.browser_rules``) for report.js.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ def render_form(data: FormData, *, values: Mapping[str, str] | None = None, erro
         description_max=tv.DESCRIPTION_MAX,
         location_max=tv.LOCATION_MAX,
         name_max=tv.NAME_MAX,
+        rules=tv.browser_rules(data.categories, data.places, max_files=data.max_files, max_bytes=data.max_bytes),
         receipt="",
     )
 

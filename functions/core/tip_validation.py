@@ -16,8 +16,10 @@ from typing import Mapping
 
 import yaml
 
-from .places import UNKNOWN_ID, Places
-from .text import normalise
+from .images import megabytes
+from .places import UNKNOWN_ID, UNKNOWN_LABEL, Places
+from .places import _PREFIX as commune_prefix, _key as commune_key  # resolve()'s own look-up key
+from .text import CONTROL_PATTERN, js_pattern, normalise
 
 FIELDS = ("description", "category", "commune", "urgent", "child_age", "location_detail",
           "reporter_name", "reporter_phone")
@@ -34,6 +36,35 @@ _FALSE = {"", "0", "false", "off", "no", "khong", "không"}
 _MOBILE = re.compile(r"^0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9\d)\d{7}$")
 # Landlines since 2017: 02 + area code, 11 digits in all (Điện Biên is 0215).
 _LANDLINE = re.compile(r"^02\d{9}$")
+_PHONE_SEPARATORS = re.compile(r"[\s.\-()/]")
+_AGE_SUFFIX = re.compile(r"\s*tuổi$", re.I)
+# What people see when a field is wrong: one table, used here and sent to the browser (browser_rules),
+# so report.js says exactly what the server would. ``{name}`` parts are filled with str.format.
+MESSAGES = {
+    "description_empty": "Hãy kể điều bạn thấy hoặc biết (ít nhất {min} ký tự).",
+    "description_short": "Mô tả quá ngắn: cần ít nhất {min} ký tự (hiện có {count}).",
+    "description_long": "Mô tả quá dài: tối đa {max} ký tự (hiện có {count}).",
+    "category_empty": "Hãy chọn một loại việc (nếu không chắc, chọn “Việc khác”).",
+    "category_unknown": "Loại việc này không có trong danh sách. Hãy chọn lại.",
+    "commune_empty": "Hãy cho biết xã nơi trẻ đang ở (hoặc chọn “Không rõ xã nào”).",
+    "commune_unknown": ("Không tìm thấy xã này. Hãy chọn một xã trong danh sách (tên mới hoặc tên cũ đều được), "
+                        "hoặc chọn “Không rõ xã nào”."),
+    "urgent_invalid": "Hãy đánh dấu ô này nếu việc cần xử lý gấp, hoặc để trống.",
+    "child_age_invalid": "Tuổi của trẻ là một số nguyên từ 0 đến {max}. Nếu không biết, hãy để trống.",
+    "location_long": "Phần mô tả nơi ở quá dài: tối đa {max} ký tự (hiện có {count}).",
+    "name_long": "Tên quá dài: tối đa {max} ký tự.",
+    "phone_invalid": ("Số điện thoại chưa đúng: số di động gồm 10 chữ số bắt đầu bằng 0 "
+                      "(hoặc +84), số máy bàn bắt đầu bằng 02. Không muốn để lại số thì để trống."),
+    # Attachments are checked by the endpoint (functions/api/tips.py), on their content.
+    "attachments_too_many": "Chỉ gửi được tối đa {max} tệp (bạn đã chọn {count}).",
+    "attachment_too_large": "Mỗi tệp tối đa {mb} MB; tệp “{name}” lớn hơn.",
+    "attachment_empty": "Tệp “{name}” trống.",
+    "attachment_kind": "Tệp “{name}” không phải ảnh JPEG, PNG hoặc tệp PDF.",
+}
+# A file name shown in a message is cut to this many characters (the end replaced by "…").
+FILENAME_SHOWN = 40
+# The separators places._key turns into one space (it writes the pattern inline; keep the two equal).
+COMMUNE_SEPARATORS = r"[\s,.;:_-]+"
 
 
 class CategoriesError(ValueError):
@@ -75,7 +106,7 @@ def load_categories(content_dir: Path | str) -> list[Category]:
 
 def normalise_phone(text: str) -> str | None:
     """A Vietnamese phone number in national form (``0912345678``), or None if it is not one."""
-    digits = re.sub(r"[\s.\-()/]", "", text)
+    digits = _PHONE_SEPARATORS.sub("", text)
     if digits.startswith("+84"):
         digits = "0" + digits[3:]
     elif digits.startswith("0084"):
@@ -109,59 +140,58 @@ def validate(raw: Mapping[str, str], categories: list[Category], places: Places)
 
     description = text("description", multiline=True)
     if not description:
-        errors["description"] = "Hãy kể điều bạn thấy hoặc biết (ít nhất 10 ký tự)."
+        errors["description"] = message("description_empty", min=DESCRIPTION_MIN)
     elif len(description) < DESCRIPTION_MIN:
-        errors["description"] = f"Mô tả quá ngắn: cần ít nhất {DESCRIPTION_MIN} ký tự (hiện có {len(description)})."
+        errors["description"] = message("description_short", min=DESCRIPTION_MIN, count=len(description))
     elif len(description) > DESCRIPTION_MAX:
-        errors["description"] = (f"Mô tả quá dài: tối đa {DESCRIPTION_MAX:,} ký tự (hiện có {len(description):,})."
-                                 .replace(",", "."))
+        errors["description"] = message("description_long", max=thousands(DESCRIPTION_MAX),
+                                        count=thousands(len(description)))
     clean["description"] = description
 
     category = text("category")
     ids = {c.id for c in categories}
     if not category:
-        errors["category"] = "Hãy chọn một loại việc (nếu không chắc, chọn “Việc khác”)."
+        errors["category"] = message("category_empty")
     elif category not in ids:
-        errors["category"] = "Loại việc này không có trong danh sách. Hãy chọn lại."
+        errors["category"] = message("category_unknown")
     clean["category"] = category
 
     commune_text = text("commune")
     if not commune_text:
-        errors["commune"] = "Hãy cho biết xã nơi trẻ đang ở (hoặc chọn “Không rõ xã nào”)."
+        errors["commune"] = message("commune_empty")
         clean["commune"] = ""
     elif places.is_unknown(commune_text):
         clean["commune"] = UNKNOWN_ID
     else:
         commune = places.resolve(commune_text)
         if commune is None:
-            errors["commune"] = ("Không tìm thấy xã này. Hãy chọn một xã trong danh sách (tên mới hoặc tên cũ đều được), "
-                                 "hoặc chọn “Không rõ xã nào”.")
+            errors["commune"] = message("commune_unknown")
             clean["commune"] = ""
         else:
             clean["commune"] = commune.id
 
     urgent = parse_flag(text("urgent"))
     if urgent is None:
-        errors["urgent"] = "Hãy đánh dấu ô này nếu việc cần xử lý gấp, hoặc để trống."
+        errors["urgent"] = message("urgent_invalid")
     clean["urgent"] = bool(urgent)
 
     age = text("child_age")
     clean["child_age"] = None
     if age:
-        age_digits = re.sub(r"\s*tuổi$", "", age, flags=re.I)
+        age_digits = _AGE_SUFFIX.sub("", age)
         if not (age_digits.isascii() and age_digits.isdigit()) or int(age_digits) > AGE_MAX:
-            errors["child_age"] = f"Tuổi của trẻ là một số nguyên từ 0 đến {AGE_MAX}. Nếu không biết, hãy để trống."
+            errors["child_age"] = message("child_age_invalid", max=AGE_MAX)
         else:
             clean["child_age"] = int(age_digits)
 
     location = text("location_detail", multiline=True)
     if len(location) > LOCATION_MAX:
-        errors["location_detail"] = f"Phần mô tả nơi ở quá dài: tối đa {LOCATION_MAX} ký tự (hiện có {len(location)})."
+        errors["location_detail"] = message("location_long", max=LOCATION_MAX, count=len(location))
     clean["location_detail"] = location
 
     name = text("reporter_name")
     if len(name) > NAME_MAX:
-        errors["reporter_name"] = f"Tên quá dài: tối đa {NAME_MAX} ký tự."
+        errors["reporter_name"] = message("name_long", max=NAME_MAX)
     clean["reporter_name"] = name
 
     phone = text("reporter_phone")
@@ -169,8 +199,68 @@ def validate(raw: Mapping[str, str], categories: list[Category], places: Places)
     if phone:
         normalised = normalise_phone(phone) if len(phone) <= PHONE_MAX else None
         if normalised is None:
-            errors["reporter_phone"] = ("Số điện thoại chưa đúng: số di động gồm 10 chữ số bắt đầu bằng 0 "
-                                        "(hoặc +84), số máy bàn bắt đầu bằng 02. Không muốn để lại số thì để trống.")
+            errors["reporter_phone"] = message("phone_invalid")
         else:
             clean["reporter_phone"] = normalised
     return clean, errors
+
+
+def message(key: str, **values) -> str:
+    """The Vietnamese message ``key`` of ``MESSAGES`` with its ``{name}`` parts filled in."""
+    return MESSAGES[key].format(**values)
+
+
+def thousands(number: int) -> str:
+    """``5000`` → ``5.000`` (Vietnamese thousands separator)."""
+    return f"{number:,}".replace(",", ".")
+
+
+def shown_filename(name: str) -> str:
+    """A file name as a message shows it: without folders, at most ``FILENAME_SHOWN`` characters."""
+    name = (name or "tệp").replace("\\", "/").rsplit("/", 1)[-1]
+    return name if len(name) <= FILENAME_SHOWN else name[:FILENAME_SHOWN - 3] + "…"
+
+
+def _js(regex: re.Pattern | str, ascii_digits: bool = False) -> dict[str, str]:
+    """``{"source", "flags"}`` for ``new RegExp``; the ``u`` flag always (see ``text.js_pattern``)."""
+    if isinstance(regex, str):
+        return {"source": js_pattern(regex), "flags": "u"}
+    return {"source": js_pattern(regex.pattern, ascii_digits=ascii_digits),
+            "flags": "u" + ("i" if regex.flags & re.I else "")}
+
+
+def browser_rules(categories: list[Category], places: Places, *, max_files: int, max_bytes: int) -> dict:
+    """Everything report.js checks, from the definitions above: written into the form page as JSON.
+
+    Patterns are JavaScript source for ``new RegExp(pattern, "u")`` matching what these Python
+    patterns match (``text.js_pattern``); ``messages`` are ``MESSAGES`` unchanged.
+    """
+    return {
+        "limits": {
+            "description_min": DESCRIPTION_MIN, "description_max": DESCRIPTION_MAX,
+            "location_max": LOCATION_MAX, "name_max": NAME_MAX, "phone_max": PHONE_MAX, "age_max": AGE_MAX,
+            "max_files": max_files, "max_bytes": max_bytes, "max_mb": megabytes(max_bytes),
+            "filename_shown": FILENAME_SHOWN,
+        },
+        "patterns": {
+            "control": _js(CONTROL_PATTERN),
+            "space": _js(r"\s"),
+            "phone_separators": _js(_PHONE_SEPARATORS),
+            # Phone patterns only ever see ASCII digits (normalise_phone checks that first).
+            "mobile": _js(_MOBILE, ascii_digits=True),
+            "landline": _js(_LANDLINE, ascii_digits=True),
+            "age_suffix": _js(_AGE_SUFFIX),
+            "commune_separators": _js(COMMUNE_SEPARATORS),
+            "commune_prefix": _js(commune_prefix),
+        },
+        "messages": dict(MESSAGES),
+        "categories": [c.id for c in categories],
+        "communes": {
+            "unknown_id": UNKNOWN_ID,
+            # resolve() and is_unknown() compare look-up keys: fold, separators to one space, no "xã".
+            "keys": sorted({commune_key(alias) for c in places.communes
+                            for alias in (c.id, c.id.replace("-", " "), c.name, *c.former_names)}),
+            "unknown_keys": sorted({k for k in (commune_key(UNKNOWN_LABEL), commune_key(UNKNOWN_ID.replace("-", " ")))
+                                    if places.is_unknown(k)}),
+        },
+    }

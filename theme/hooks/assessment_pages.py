@@ -9,7 +9,6 @@ same rubric. Rubric or places errors stop the build with the file and field at f
 from __future__ import annotations
 
 import datetime as dt
-import sys
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -18,12 +17,10 @@ from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils import get_relative_url
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo, for `functions`
-
-from functions.config import Config  # noqa: E402
-from functions.core import assessment_template, assessment_view  # noqa: E402
-from functions.core.places import PlacesError, load_places  # noqa: E402
-from functions.core.rubric import RubricError, load_rubrics, rubric_in_force, rubrics_dir  # noqa: E402
+from functions.config import Config
+from functions.core import assessment_template, assessment_view
+from functions.core.places import PlacesError, load_places
+from functions.core.rubric import RubricError, load_rubrics, rubric_in_force, rubrics_dir
 
 PAGE_SRC = "tu-danh-gia.md"
 MARKER = "<!--bvte:assessment-form-->"

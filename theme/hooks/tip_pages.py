@@ -7,7 +7,6 @@ person's input and the error messages, so the static page and the error page nev
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
@@ -15,12 +14,10 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo, for `functions`
-
-from functions.config import Config  # noqa: E402
-from functions.core import tip_forms  # noqa: E402
-from functions.core.places import PlacesError, load_places  # noqa: E402
-from functions.core.tip_validation import CategoriesError, load_categories  # noqa: E402
+from functions.config import Config
+from functions.core import tip_forms
+from functions.core.places import PlacesError, load_places
+from functions.core.tip_validation import CategoriesError, load_categories
 
 FORM_MARKER = "<!--bvte:tip-form-->"
 STATUS_MARKER = "<!--bvte:tip-status-->"

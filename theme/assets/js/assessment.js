@@ -13,10 +13,73 @@
   var missingEl = summary.querySelector("[data-missing]");
   var commune = form.querySelector("#commune");
   var template = form.querySelector("#template");
-  var criteria = Array.prototype.slice.call(form.querySelectorAll(".bvte-criterion"));
   var maxFile = parseInt(form.getAttribute("data-max-file"), 10) || 0;
   var maxTotal = parseInt(form.getAttribute("data-max-total"), 10) || 0;
-  var noZero = form.getAttribute("data-no-zero") === "true";
+  // The rubric's rules as the server has them (functions/core/rubric.py, browser_rules): criteria,
+  // maxima, thresholds by band, each commune's band, parse_score's patterns and messages.
+  var rules = null;
+  try { rules = loadRules(document.getElementById(form.getAttribute("data-rules") || "")); } catch (e) { rules = null; }
+
+  function loadRules(block) {
+    var r = JSON.parse(block.textContent);
+    var re = function (p, extra) { return new RegExp(p.source, p.flags + (extra || "")); };
+    r.re = { space: re(r.space), control: re(r.control, "g") };
+    Object.keys(r.patterns).forEach(function (name) { r.re[name] = re(r.patterns[name]); });
+    return r;
+  }
+
+  function strip(s) {
+    var start = 0, end = s.length;
+    while (start < end && rules.re.space.test(s.charAt(start))) start++;
+    while (end > start && rules.re.space.test(s.charAt(end - 1))) end--;
+    return s.slice(start, end);
+  }
+
+  // What the server does with a typed score: text.normalise on one line, then rubric.parse_score.
+  // Returns {value} or {kind, message} with parse_score's message.
+  function parseScore(raw, c) {
+    var text = raw.normalize ? raw.normalize("NFC") : raw;
+    text = strip(text.replace(/\r\n?|\n|\t/g, " ").replace(rules.re.control, ""));
+    var fail = function (kind) { return { kind: kind, message: kind === "above_max" ? c.above_max : rules.messages[kind] }; };
+    if (text === "") return fail("empty");
+    if (rules.re.negative.test(text)) return fail("negative");
+    if (rules.re.fraction.test(text)) {
+      if (rules.re.whole_fraction.test(text)) text = text.split(/[.,]/)[0];
+      else return fail("fraction");
+    }
+    if (!rules.re.digits.test(text)) return fail("not_number");
+    var chars = Array.from(text.replace(/^0+/, ""));
+    if (chars.length > rules.input_digits) return fail("too_large");
+    var value = 0;
+    Array.from(text).forEach(function (ch) {
+      var cp = ch.codePointAt(0), zero = 0;
+      rules.digit_zeros.forEach(function (z) { if (z <= cp) zero = z; });
+      value = value * 10 + (cp - zero);
+    });
+    if (c.max_points !== null && value > c.max_points) return fail("above_max");
+    if (c.max_points === null && value >= Math.pow(10, rules.input_digits)) return fail("too_large");
+    return { value: value };
+  }
+
+  // The short line of the summary for a score that cannot be counted.
+  function summaryLine(c, problem) {
+    var said = {
+      empty: "chưa nhập điểm.", not_number: "điểm phải là số nguyên không âm.",
+      negative: "điểm phải là số nguyên không âm.", fraction: "điểm phải là số nguyên không âm.",
+      above_max: "vượt điểm tối đa " + c.max_points + "."
+    }[problem.kind] || problem.message.charAt(0).toLowerCase() + problem.message.slice(1);
+    return "Tiêu chí " + c.number + ": " + said;
+  }
+
+  function scoreInput(c) { return form.elements[c.field]; }
+
+  // The server's message next to one score field (as its re-rendered form shows it), or none.
+  function showScoreError(c) {
+    var input = scoreInput(c);
+    if (!rules || !input) return;
+    var problem = parseScore(input.value, c);
+    fieldError(input, problem.message || "");
+  }
 
   var idField = form.querySelector("input[name=submission_id]");
   if (idField && !idField.value && window.crypto && window.crypto.getRandomValues) {
@@ -31,21 +94,18 @@
   function check() {
     var total = 0, blocking = [], notes = [];
     var fromSheet = template && template.files && template.files.length > 0;
-    criteria.forEach(function (box) {
-      var n = box.querySelector("legend").textContent.split(".")[0].replace("Tiêu chí ", "");
-      var input = box.querySelector(".bvte-score");
-      var max = box.getAttribute("data-max");
-      var raw = input.value.trim();
-      if (fromSheet) return;
-      if (raw === "") { blocking.push("Tiêu chí " + n + ": chưa nhập điểm."); return; }
-      if (!/^\d+$/.test(raw)) { blocking.push("Tiêu chí " + n + ": điểm phải là số nguyên không âm."); return; }
-      var value = parseInt(raw, 10);
-      if (max && value > parseInt(max, 10)) { blocking.push("Tiêu chí " + n + ": vượt điểm tối đa " + max + "."); return; }
-      total += value;
-      if (value === 0 && noZero) notes.push("Tiêu chí " + n + " đang 0 điểm: không tiêu chí nào được 0 điểm.");
-    });
-    var option = commune.options[commune.selectedIndex];
-    var threshold = option ? parseInt(option.getAttribute("data-threshold"), 10) : NaN;
+    if (rules && !fromSheet) {
+      rules.criteria.forEach(function (c) {
+        var input = scoreInput(c);
+        if (!input) return;
+        var problem = parseScore(input.value, c);
+        if (problem.kind) { blocking.push(summaryLine(c, problem)); return; }
+        total += problem.value;
+        if (problem.value === 0 && rules.no_zero_criterion) notes.push("Tiêu chí " + c.number + " đang 0 điểm: không tiêu chí nào được 0 điểm.");
+      });
+    }
+    var band = rules && commune.value ? rules.communes[commune.value] : undefined;
+    var threshold = band !== undefined && rules.thresholds.hasOwnProperty(band) ? rules.thresholds[band] : NaN;
     totalEl.textContent = fromSheet ? "lấy từ bảng tính" : String(total);
     if (isNaN(threshold)) {
       thresholdEl.textContent = " — chọn xã để biết ngưỡng điểm.";
@@ -367,6 +427,15 @@
     });
   });
 
+  if (rules) {
+    rules.criteria.forEach(function (c) {
+      var input = scoreInput(c);
+      if (!input) return;
+      input.addEventListener("change", function () { showScoreError(c); });
+      // Once a message shows, it follows the typing (and goes when the score is right).
+      input.addEventListener("input", function () { if (document.getElementById(input.id + "-error")) showScoreError(c); });
+    });
+  }
   form.addEventListener("input", check);
   form.addEventListener("change", check);
   form.addEventListener("submit", function (event) {
@@ -375,6 +444,7 @@
     if (blocking.length) {
       event.preventDefault();
       fileInputs().forEach(function (input) { fieldError(input, fileProblems(input).join(" ")); });
+      if (rules && !(template && template.files && template.files.length)) rules.criteria.forEach(showScoreError);
       summary.setAttribute("tabindex", "-1");
       summary.focus();
       return;

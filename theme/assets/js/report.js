@@ -1,6 +1,7 @@
 /*
  * Report form and status lookup, enhanced (functions/templates/tips/). Without this file both
- * forms work as plain HTML posts; with it: inline checks that mirror the server's rules, sending
+ * forms work as plain HTML posts; with it: inline checks with the server's own rules (limits,
+ * patterns and messages written into the page by functions/core/tip_validation.py), sending
  * without leaving the page (XHR, Accept: application/json), a progress bar while attachments
  * upload, retries that reuse the same submission_id (one report, one receipt), and nothing kept
  * on the device: no storage APIs, and the form is emptied when the page is left.
@@ -9,8 +10,6 @@
 (function () {
   "use strict";
 
-  var PHONE_MOBILE = /^0(3[2-9]|5[25689]|7[06-9]|8[1-9]|9\d)\d{7}$/;
-  var PHONE_LANDLINE = /^02\d{9}$/;
   var KINDS = /\.(jpe?g|png|pdf)$/i;
 
   function $(root, sel) { return root.querySelector(sel); }
@@ -28,7 +27,6 @@
     return el && el.value ? el.value.replace(/^\s+|\s+$/g, "") : "";
   }
 
-  function mb(bytes) { var v = bytes / 1048576; return (v === Math.floor(v) ? String(v) : v.toFixed(1).replace(".", ",")); }
 
   // --- showing errors -----------------------------------------------------------------------
   function showFieldError(form, name, message) {
@@ -90,32 +88,133 @@
     if (summary) { summary.hidden = true; summary.textContent = ""; }
   }
 
-  // --- the report form: the same rules as functions/core/tip_validation.py ---------------------
-  function checkTip(form) {
-    var errors = {};
-    var description = text(form, "description");
-    if (!description) { errors.description = "Hãy kể điều bạn thấy hoặc biết (ít nhất 10 ký tự)."; }
-    else if (description.length < 10) { errors.description = "Mô tả quá ngắn: cần ít nhất 10 ký tự (hiện có " + description.length + ")."; }
-    else if (description.length > 5000) { errors.description = "Mô tả quá dài: tối đa 5.000 ký tự (hiện có " + description.length + ")."; }
-    if (!$(form, 'input[name="category"]:checked')) { errors.category = "Hãy chọn một loại việc (nếu không chắc, chọn “Việc khác”)."; }
-    if (!text(form, "commune")) { errors.commune = "Hãy cho biết xã nơi trẻ đang ở (hoặc chọn “Không rõ xã nào”)."; }
-    var age = text(form, "child_age").replace(/\s*tuổi$/i, "");
-    if (age && (!/^\d+$/.test(age) || parseInt(age, 10) > 17)) {
-      errors.child_age = "Tuổi của trẻ là một số nguyên từ 0 đến 17. Nếu không biết, hãy để trống.";
+  // --- the report form: the server's rules, read from the page ----------------------------------
+  // functions/core/tip_validation.py writes its limits, patterns and messages into the page
+  // (#tip-form-rules, see browser_rules); this only applies them, in the server's order.
+  function loadRules(form) {
+    var block = document.getElementById(form.getAttribute("data-rules") || "");
+    var rules = JSON.parse(block.textContent);
+    var re = {};
+    Object.keys(rules.patterns).forEach(function (name) {
+      re[name] = new RegExp(rules.patterns[name].source, rules.patterns[name].flags);
+    });
+    var g = function (name) { return new RegExp(rules.patterns[name].source, rules.patterns[name].flags + "g"); };
+    rules.re = re;
+    rules.reAll = { control: g("control"), phone_separators: g("phone_separators") };
+    rules.categorySet = {};
+    rules.categories.forEach(function (id) { rules.categorySet[id] = true; });
+    rules.communeKeys = {};
+    rules.communes.keys.forEach(function (k) { rules.communeKeys[k] = true; });
+    return rules;
+  }
+
+  function say(rules, key, values) {
+    return rules.messages[key].replace(/\{(\w+)\}/g, function (all, name) { return String(values[name]); });
+  }
+
+  // text.normalise: NFC, line ends as \n (or spaces on one line), control characters out, space trimmed
+  // as Python's str.strip() does.
+  function normalise(rules, value, multiline) {
+    var s = value.normalize ? value.normalize("NFC") : value;
+    s = s.replace(/\r\n?/g, "\n");
+    if (!multiline) { s = s.replace(/[\n\t]/g, " "); }
+    return strip(rules, s.replace(rules.reAll.control, ""));
+  }
+
+  function strip(rules, s) {
+    var space = rules.re.space, start = 0, end = s.length;
+    while (start < end && space.test(s.charAt(start))) { start++; }
+    while (end > start && space.test(s.charAt(end - 1))) { end--; }
+    return s.slice(start, end);
+  }
+
+  // Characters as Python counts them (code points, not UTF-16 units).
+  function count(s) { return s.replace(/[\uD800-\uDBFF][\uDC00-\uDFFF]/g, "_").length; }
+
+  function thousands(n) { return String(n).replace(/\B(?=(\d{3})+$)/g, "."); }
+
+  // text.fold: lower case, NFD, đ→d, combining marks out, NFC (the same as the search worker's).
+  var MARKS = (function () { try { return new RegExp("\\p{Mn}", "gu"); } catch (e) { return /[\u0300-\u036f]/g; } })();
+  function fold(s) {
+    s = s.toLowerCase();
+    if (!s.normalize) { return s; }
+    return s.normalize("NFD").replace(/\u0111/g, "d").replace(MARKS, "").normalize("NFC");
+  }
+
+  // places._key: folded, separators to one space, no "xã"/"thị trấn" in front.
+  function communeKey(rules, s) {
+    var sep = new RegExp(rules.patterns.commune_separators.source, "gu");
+    s = strip(rules, strip(rules, fold(s)).replace(sep, " "));
+    return s.replace(rules.re.commune_prefix, "");
+  }
+
+  // tip_validation.normalise_phone: the national form, or null.
+  function phoneNumber(rules, s) {
+    var digits = s.replace(rules.reAll.phone_separators, "");
+    if (digits.indexOf("+84") === 0) { digits = "0" + digits.slice(3); }
+    else if (digits.indexOf("0084") === 0) { digits = "0" + digits.slice(4); }
+    else if (digits.indexOf("84") === 0 && (count(digits) === 11 || count(digits) === 12)) { digits = "0" + digits.slice(2); }
+    if (!/^[0-9]+$/.test(digits)) { return null; }
+    return rules.re.mobile.test(digits) || rules.re.landline.test(digits) ? digits : null;
+  }
+
+  function shownName(rules, name) {
+    name = (name || "tệp").replace(/\\/g, "/").split("/").pop();
+    var chars = Array.from ? Array.from(name) : name.split("");
+    var max = rules.limits.filename_shown;
+    return chars.length <= max ? name : chars.slice(0, max - 3).join("") + "…";
+  }
+
+  function field(form, name) {
+    var el = form.elements[name];
+    if (!el) { return ""; }
+    if (el.length !== undefined && !el.tagName) { // radio group
+      var checked = $(form, 'input[name="' + name + '"]:checked');
+      return checked ? checked.value : "";
     }
-    var phone = text(form, "reporter_phone").replace(/[\s.\-()\/]/g, "").replace(/^(\+84|0084)/, "0");
-    if (/^84\d{9,10}$/.test(phone)) { phone = "0" + phone.slice(2); }
-    if (phone && !(PHONE_MOBILE.test(phone) || PHONE_LANDLINE.test(phone))) {
-      errors.reporter_phone = "Số điện thoại chưa đúng: số di động gồm 10 chữ số bắt đầu bằng 0 (hoặc +84), số máy bàn bắt đầu bằng 02. Không muốn để lại số thì để trống.";
+    if (el.type === "checkbox") { return el.checked ? el.value : ""; }
+    return el.value || "";
+  }
+
+  // The same checks, messages and order as tip_validation.validate, then the attachment checks of
+  // functions/api/tips.py (count, then each file: size, empty, kind).
+  function checkTip(form, rules) {
+    var errors = {}, L = rules.limits;
+    var description = normalise(rules, field(form, "description"), true), n = count(description);
+    if (!description) { errors.description = say(rules, "description_empty", { min: L.description_min }); }
+    else if (n < L.description_min) { errors.description = say(rules, "description_short", { min: L.description_min, count: n }); }
+    else if (n > L.description_max) { errors.description = say(rules, "description_long", { max: thousands(L.description_max), count: thousands(n) }); }
+    var category = normalise(rules, field(form, "category"), false);
+    if (!category) { errors.category = say(rules, "category_empty", {}); }
+    else if (!rules.categorySet.hasOwnProperty(category)) { errors.category = say(rules, "category_unknown", {}); }
+    var commune = normalise(rules, field(form, "commune"), false);
+    if (!commune) { errors.commune = say(rules, "commune_empty", {}); }
+    else if (commune !== rules.communes.unknown_id) {
+      var key = communeKey(rules, commune);
+      if (rules.communes.unknown_keys.indexOf(key) < 0 && !rules.communeKeys.hasOwnProperty(key)) {
+        errors.commune = say(rules, "commune_unknown", {});
+      }
     }
-    var input = form.elements.attachments, maxFiles = +form.getAttribute("data-max-files"), maxBytes = +form.getAttribute("data-max-bytes");
+    var age = normalise(rules, field(form, "child_age"), false);
+    if (age) {
+      age = age.replace(rules.re.age_suffix, "");
+      if (!/^[0-9]+$/.test(age) || parseInt(age, 10) > L.age_max) { errors.child_age = say(rules, "child_age_invalid", { max: L.age_max }); }
+    }
+    var location = normalise(rules, field(form, "location_detail"), true);
+    if (count(location) > L.location_max) { errors.location_detail = say(rules, "location_long", { max: L.location_max, count: count(location) }); }
+    if (count(normalise(rules, field(form, "reporter_name"), false)) > L.name_max) { errors.reporter_name = say(rules, "name_long", { max: L.name_max }); }
+    var phone = normalise(rules, field(form, "reporter_phone"), false);
+    if (phone && (count(phone) > L.phone_max || phoneNumber(rules, phone) === null)) { errors.reporter_phone = say(rules, "phone_invalid", {}); }
+    var input = form.elements.attachments;
     var files = input && input.files ? Array.prototype.slice.call(input.files) : [];
-    if (files.length > maxFiles) { errors.attachments = "Chỉ gửi được tối đa " + maxFiles + " tệp (bạn đã chọn " + files.length + ")."; }
+    if (files.length > L.max_files) { errors.attachments = say(rules, "attachments_too_many", { max: L.max_files, count: files.length }); }
     files.forEach(function (f) {
       if (errors.attachments) { return; }
-      if (f.size > maxBytes) { errors.attachments = "Mỗi tệp tối đa " + mb(maxBytes) + " MB; tệp “" + f.name + "” lớn hơn."; }
+      var name = shownName(rules, f.name);
+      if (f.size > L.max_bytes) { errors.attachments = say(rules, "attachment_too_large", { mb: L.max_mb, name: name }); }
+      else if (f.size === 0) { errors.attachments = say(rules, "attachment_empty", { name: name }); }
       else if (!KINDS.test(f.name) && !/^(image\/(jpeg|png)|application\/pdf)$/.test(f.type)) {
-        errors.attachments = "Tệp “" + f.name + "” không phải ảnh JPEG, PNG hoặc tệp PDF.";
+        errors.attachments = say(rules, "attachment_kind", { name: name });
       }
     });
     return errors;
@@ -148,6 +247,9 @@
   }
 
   function enhanceTipForm(form) {
+    var rules;
+    // Without the rules (or a browser too old for them) the form still posts; the server checks.
+    try { rules = loadRules(form); } catch (e) { rules = null; }
     var idInput = form.elements.submission_id;
     // One id per report, reused by every retry of it: the server stores it once.
     if (!idInput.value) { idInput.value = randomId(); }
@@ -160,7 +262,7 @@
       var holder = $(form, '[data-error-for="' + name + '"]');
       // Only re-check a field that already shows a message, or on leaving it: no nagging while typing.
       if (event.type === "input" && (!holder || holder.hidden)) { return; }
-      showFieldError(form, name, checkTip(form)[name]);
+      if (rules) { showFieldError(form, name, checkTip(form, rules)[name]); }
     }
     form.addEventListener("focusout", fieldCheck);
     form.addEventListener("change", fieldCheck);
@@ -169,7 +271,7 @@
     form.addEventListener("submit", function (event) {
       if (sending) { event.preventDefault(); return; }
       var errors;
-      try { errors = checkTip(form); } catch (e) { return; } // let the plain post happen
+      try { errors = rules ? checkTip(form, rules) : {}; } catch (e) { return; } // let the plain post happen
       if (Object.keys(errors).length) {
         event.preventDefault();
         showTipErrors(form, errors);

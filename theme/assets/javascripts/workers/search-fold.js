@@ -6,7 +6,8 @@
  * worker>. It lives next to material's worker because that worker loads its language files with
  * importScripts("../lunr/..."), relative to the worker's own address.
  *
- * Folding = lower case, NFD, combining marks removed, đ→d (as functions.core.text.fold does):
+ * Folding = functions.core.text.fold step for step: lower case, NFD, đ→d, every nonspacing mark
+ * (Unicode Mn) removed, NFC (tests/test_form_rules_browser.py compares the two in Chromium):
  * - queries: our message listener is registered before material's, and rewrites the query string
  *   of every query message ({type: 2, data: "<query>"}) in place; listeners share one event.data;
  * - the index: every token goes through lunr.Pipeline#run (at indexing and for query terms that
@@ -17,8 +18,14 @@
 
 var QUERY = 2;
 
+// Built at run time: a \p{} class in a regular expression literal would stop older parsers
+// reading this file at all; they get the common combining marks instead.
+var MARKS = (function () {
+  try { return new RegExp("\\p{Mn}", "gu"); } catch (e) { return /[\u0300-\u036f]/g; }
+})();
+
 function fold(text) {
-  return text.toLowerCase().normalize("NFD").replace(/[\u0300-\u036f]/g, "").replace(/\u0111/g, "d");
+  return text.toLowerCase().normalize("NFD").replace(/\u0111/g, "d").replace(MARKS, "").normalize("NFC");
 }
 
 self.addEventListener("message", function (event) {
