@@ -25,11 +25,12 @@ def test_unknown_api_path_gets_the_json_error_shape(client):
 
 def test_storage_failure_escaping_a_handler_is_a_503_in_the_error_shape(app):
     from functions.storage import StorageUnavailable
+    from functions.web import router
 
-    def broken():
+    def broken(request, ctx):
         raise StorageUnavailable("disk gone")
 
-    app.add_url_rule("/api/test-storage-down", view_func=broken)
+    router(app).add("GET", "/api/test-storage-down", broken)
     response = app.test_client().get("/api/test-storage-down")
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "storage_unavailable"

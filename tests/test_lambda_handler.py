@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from functions import lambda_handler
+from functions.api.body import read_body
 from functions.api.http import Context
 from functions.storage.local import LocalStorage
 
@@ -118,6 +119,7 @@ def test_multipart_fields_and_files_are_parsed():
 
     event = load_event("tips_multipart")
     request = lambda_handler.to_request(event, Config())
+    read_body(request, Config().max_request_bytes)
     assert request.value("description") == "Em nhỏ bị bỏ đói, ảnh chụp kèm theo."
     assert request.form["website"] == [""]
     # The empty file input is not an upload; the real one keeps its Vietnamese name and bytes.
@@ -134,6 +136,7 @@ def test_urlencoded_base64_body_and_cloudfront_viewer_address():
     event["headers"]["cloudfront-viewer-address"] = "198.51.100.23:50432"
     event["headers"]["x-bvte-edge"] = "edge-secret-value-0123456789abcdef"
     request = lambda_handler.to_request(event, Config(edge_secret="edge-secret-value-0123456789abcdef"))
+    read_body(request, Config().max_request_bytes)
     assert request.value("commune") == "Mường Ảng"
     assert request.client_address == "198.51.100.23"
     assert request.host_url == "https://abcdef1234.execute-api.ap-southeast-1.amazonaws.com"

@@ -42,6 +42,10 @@ class Request:
     client_address: str = ""
     # Scheme + host the request reached, e.g. "http://127.0.0.1:8000" (for the Origin check).
     host_url: str = ""
+    # The raw body until ``functions.api.body.read_body`` parses it into form/files/json_body.
+    body: IO[bytes] | None = None
+    # Values of the route template's ``<name>`` segments.
+    params: dict[str, str] = field(default_factory=dict)
 
     def header(self, name: str, default: str = "") -> str:
         return self.headers.get(name.lower(), default)
@@ -53,6 +57,14 @@ class Request:
             return v if isinstance(v, str) else (default if v is None else str(v))
         values = self.form.get(name)
         return values[0] if values else default
+
+    def close(self) -> None:
+        """Release the uploads' temporary files."""
+        for upload in self.files:
+            try:
+                upload.stream.close()
+            except Exception:  # noqa: BLE001 - closing must never turn an answer into an error
+                pass
 
     @property
     def wants_json(self) -> bool:

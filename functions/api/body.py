@@ -1,0 +1,157 @@
+"""Request bodies: the one parser both adapters use (JSON, urlencoded, multipart), within one size limit.
+
+Multipart is parsed with ``python-multipart``'s streaming ``MultipartParser``; file parts larger than
+1 MiB spill to an unnamed temporary file (no name on disk, so nothing of a report's photo survives a
+crash — its ``FormParser`` would spill to named files, which is why it is not used).
+An empty file input (no name, no bytes) is not an upload; a file with bytes but no name is (the part's
+own Content-Length header is almost never sent, so it cannot decide).
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from typing import IO
+from urllib.parse import parse_qs
+
+from python_multipart.multipart import MultipartParser, parse_options_header
+
+from .errors import ApiError
+from .http import Request, Upload
+
+CHUNK = 64 * 1024
+MEMORY_FILE_BYTES = 1024 * 1024
+
+
+def media_type(content_type: str) -> str:
+    return parse_options_header(content_type or "")[0].decode("latin-1").lower()
+
+
+def is_json(mimetype: str) -> bool:
+    # Same rule as Werkzeug's ``is_json``.
+    return mimetype == "application/json" or (mimetype.startswith("application/") and mimetype.endswith("+json"))
+
+
+def is_upload(upload: Upload) -> bool:
+    return bool(upload.filename) or upload.size() > 0
+
+
+def read_body(request: Request, max_bytes: int) -> None:
+    """Fill ``request.form``/``files``/``json_body`` from ``request.body``; ``ApiError`` 413 past
+    ``max_bytes``, 400 for a malformed multipart body. Invalid JSON counts as no JSON."""
+    stream, request.body = request.body, None
+    if stream is None or request.method in ("GET", "HEAD", "OPTIONS"):
+        return
+    declared = request.header("content-length")
+    if declared.isdigit() and int(declared) > max_bytes:
+        raise ApiError(413)
+    mimetype = media_type(request.header("content-type"))
+    try:
+        _parse(request, stream, mimetype, max_bytes)
+    except ApiError:
+        raise
+    except Exception:  # noqa: BLE001 - a body that cannot be read (broken base64, a cut connection)
+        raise ApiError(400, "bad_request") from None
+
+
+def _parse(request: Request, stream: IO[bytes], mimetype: str, max_bytes: int) -> None:
+    if mimetype == "multipart/form-data":
+        request.form, request.files = _multipart(stream, request.header("content-type"), max_bytes)
+        return
+    data = _read_all(stream, max_bytes)
+    if is_json(mimetype):
+        try:
+            request.json_body = json.loads(data.decode("utf-8")) if data else None
+        except (ValueError, UnicodeDecodeError):
+            request.json_body = None
+    elif mimetype == "application/x-www-form-urlencoded":
+        request.form = parse_qs(data.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def _read_all(stream: IO[bytes], max_bytes: int) -> bytes:
+    data = stream.read(max_bytes + 1)
+    if len(data) > max_bytes:
+        raise ApiError(413)
+    return data
+
+
+class _Parts:
+    """Collects the parts ``python_multipart.MultipartParser`` reports: text fields and spooled files."""
+
+    def __init__(self) -> None:
+        self.form: dict[str, list[str]] = {}
+        self.files: list[Upload] = []
+        self._headers: dict[bytes, bytes] = {}
+        self._name = self._value = b""
+        self._field = ""
+        self._part: Upload | None = None
+        self._text: list[bytes] = []
+
+    def callbacks(self) -> dict:
+        return {"on_part_begin": self._begin, "on_header_field": self._header_name,
+                "on_header_value": self._header_value, "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_done, "on_part_data": self._data, "on_part_end": self._end}
+
+    def _begin(self) -> None:
+        self._headers, self._part, self._text = {}, None, []
+
+    def _header_name(self, data: bytes, start: int, end: int) -> None:
+        self._name += data[start:end]
+
+    def _header_value(self, data: bytes, start: int, end: int) -> None:
+        self._value += data[start:end]
+
+    def _header_end(self) -> None:
+        self._headers[self._name.lower()] = self._value.strip()
+        self._name = self._value = b""
+
+    def _headers_done(self) -> None:
+        _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
+        self._field = params.get(b"name", b"").decode("utf-8", "replace")
+        filename = params.get(b"filename")
+        if filename is not None:  # a file part, even when its name is empty
+            # Spooled: memory up to 1 MiB, then an unnamed temporary file (nothing named on disk).
+            self._part = Upload(field=self._field, filename=filename.decode("utf-8", "replace"),
+                                content_type=media_type(self._headers.get(b"content-type", b"").decode("latin-1")),
+                                stream=tempfile.SpooledTemporaryFile(max_size=MEMORY_FILE_BYTES))
+
+    def _data(self, data: bytes, start: int, end: int) -> None:
+        if self._part is None:
+            self._text.append(data[start:end])
+        else:
+            self._part.stream.write(data[start:end])
+
+    def _end(self) -> None:
+        if self._part is None:
+            self.form.setdefault(self._field, []).append(b"".join(self._text).decode("utf-8", "replace"))
+        elif is_upload(self._part):
+            self._part.stream.seek(0)
+            self.files.append(self._part)
+        else:
+            self._part.stream.close()
+
+    def close(self) -> None:
+        for upload in self.files + ([self._part] if self._part is not None else []):
+            upload.stream.close()
+
+
+def _multipart(stream: IO[bytes], content_type: str, max_bytes: int) -> tuple[dict[str, list[str]], list[Upload]]:
+    boundary = parse_options_header(content_type)[1].get(b"boundary")
+    if not boundary:
+        raise ApiError(400, "bad_request")
+    parts = _Parts()
+    try:
+        parser = MultipartParser(boundary, parts.callbacks())
+        total = 0
+        while chunk := stream.read(CHUNK):
+            total += len(chunk)
+            if total > max_bytes:
+                raise ApiError(413)
+            parser.write(chunk)
+        parser.finalize()
+    except Exception as exc:
+        parts.close()
+        if isinstance(exc, ApiError):
+            raise
+        raise ApiError(400, "bad_request") from None  # any malformed body is the client's error
+    return parts.form, parts.files
