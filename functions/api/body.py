@@ -78,7 +78,8 @@ def _read_all(stream: IO[bytes], max_bytes: int) -> bytes:
 class _Parts:
     """Collects the parts ``python_multipart.MultipartParser`` reports: text fields and spooled files."""
 
-    def __init__(self) -> None:
+    def __init__(self, boundary: bytes) -> None:
+        self.boundary = boundary
         self.form: dict[str, list[str]] = {}
         self.files: list[Upload] = []
         self._headers: dict[bytes, bytes] = {}
@@ -93,7 +94,7 @@ class _Parts:
                 "on_headers_finished": self._headers_done, "on_part_data": self._data, "on_part_end": self._end}
 
     def _begin(self) -> None:
-        self._headers, self._part, self._text = {}, None, []
+        self._headers, self._part, self._text, self._open = {}, None, [], True
 
     def _header_name(self, data: bytes, start: int, end: int) -> None:
         self._name += data[start:end]
@@ -122,13 +123,65 @@ class _Parts:
             self._part.stream.write(data[start:end])
 
     def _end(self) -> None:
+        self._open = False
         if self._part is None:
-            self.form.setdefault(self._field, []).append(b"".join(self._text).decode("utf-8", "replace"))
-        elif is_upload(self._part):
-            self._part.stream.seek(0)
-            self.files.append(self._part)
+            self._field_end(b"".join(self._text))
         else:
-            self._part.stream.close()
+            self._file_end(self._part)
+
+    def finish(self) -> None:
+        """After ``finalize``: a last empty part without its blank line looks unterminated (its data is
+        the close delimiter); anything else left open is a truncated body."""
+        if not self._open:
+            return
+        close = b"--" + self.boundary + b"--"
+        if self._part is None:
+            data = b"".join(self._text)
+        else:
+            self._part.stream.seek(0)
+            data = self._part.stream.read(len(close))
+        if not data.startswith(close):
+            raise ValueError("multipart body ends inside a part")
+        self._text = []
+        if self._part is not None:
+            self._part.stream.seek(0)
+            self._part.stream.truncate()
+        self._end()
+
+    def _field_end(self, value: bytes) -> None:
+        if self._swallowed(value):
+            value = b""
+        self.form.setdefault(self._field, []).append(value.decode("utf-8", "replace"))
+
+    def _file_end(self, part: Upload) -> None:
+        part.stream.seek(0)
+        if self._swallowed(part.stream.read(len(self.boundary) + 4)):
+            part.stream.seek(0)
+            self._swallowed(part.stream.read())  # re-parsed; this part itself is empty
+            part.stream.seek(0)
+            part.stream.truncate()
+        part.stream.seek(0)
+        if is_upload(part):
+            self.files.append(part)
+        else:
+            part.stream.close()
+
+    def _swallowed(self, data: bytes) -> bool:
+        """RFC 2046 lets an empty part omit its blank line (``body-part := headers [CRLF *OCTET]``), as
+        Werkzeug and App Engine send it; ``MultipartParser`` then reads the following parts as this one's
+        data. When ``data`` starts with a delimiter, parse it as the parts it is and say so."""
+        if not data.startswith(b"--" + self.boundary + b"\r\n"):
+            return False
+        if len(data) > len(self.boundary) + 4:  # (a part's headers follow, not only the delimiter)
+            rest = _Parts(self.boundary)
+            parser = MultipartParser(self.boundary, rest.callbacks())
+            parser.write(data + b"\r\n--" + self.boundary + b"--\r\n")
+            parser.finalize()
+            rest.finish()
+            for name, values in rest.form.items():
+                self.form.setdefault(name, []).extend(values)
+            self.files.extend(rest.files)
+        return True
 
     def close(self) -> None:
         for upload in self.files + ([self._part] if self._part is not None else []):
@@ -139,7 +192,7 @@ def _multipart(stream: IO[bytes], content_type: str, max_bytes: int) -> tuple[di
     boundary = parse_options_header(content_type)[1].get(b"boundary")
     if not boundary:
         raise ApiError(400, "bad_request")
-    parts = _Parts()
+    parts = _Parts(boundary)
     try:
         parser = MultipartParser(boundary, parts.callbacks())
         total = 0
@@ -149,6 +202,7 @@ def _multipart(stream: IO[bytes], content_type: str, max_bytes: int) -> tuple[di
                 raise ApiError(413)
             parser.write(chunk)
         parser.finalize()
+        parts.finish()
     except Exception as exc:
         parts.close()
         if isinstance(exc, ApiError):
