@@ -3,16 +3,15 @@
 Bad front matter is tested by building a temporary copy of the site (mkdocs.yml, content, theme) with one
 bad directive added: the build must fail naming the file, the field and what was expected, without a
 traceback. The good cases build a copy with a few extra directives (dates, issuers, a citation between
-them, enough rows for a second index page).
+them, enough rows for a second index page). The front-matter model alone, without mkdocs, is tested in
+test_directive_model.py (the Babel dates among it).
 """
 
 from __future__ import annotations
 
 import html
-import importlib.util
 import re
 import shutil
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -27,14 +26,6 @@ SEEDS = REPO_ROOT.parent / "shared" / "seeds"
 SEED_DIRECTIVE = "van-ban/2024-cong-van-tang-cuong-bao-ve-cham-soc-tre-em"
 SEED_NOTICE = "tin-tuc/2023-ke-hoach-450-phong-chong-xam-hai-tre-em"
 ATOM = "{http://www.w3.org/2005/Atom}"
-
-
-def _hook():
-    spec = importlib.util.spec_from_file_location("directives_hook", REPO_ROOT / "theme/hooks/directives.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
-    spec.loader.exec_module(module)
-    return module
 
 
 def _copy_project(dest: Path) -> Path:
@@ -152,21 +143,6 @@ def test_the_good_directive_of_these_tests_builds(tmp_path):
     result = build_site(tmp_path / "out", config_file=config)
     assert result.returncode == 0, result.stderr[-3000:]
     assert "thử nghiệm kiểm tra dữ liệu" in _read(tmp_path / "out", "van-ban/tot")
-
-
-# ------------------------------------------------------------------------------------ dates (Babel)
-
-
-def test_date_line_in_vietnamese_via_babel():
-    hook = _hook()
-    D = hook.PartialDate
-    assert D(2023, 4, 18).long() == "ngày 18 tháng 4 năm 2023"
-    # NĐ 30 Phụ lục I: days below 10 and the months 1 and 2 take a leading zero.
-    assert D(2019, 1, 3).long() == "ngày 03 tháng 01 năm 2019"
-    assert D(2024, 12, 5).long() == "ngày 05 tháng 12 năm 2024"
-    assert D(2024).long() == "ngày … tháng … năm 2024"
-    assert D(2024, 5).long() == "ngày … tháng 5 năm 2024"
-    assert D(2024, 5, 13).short() == "13/05/2024" and D(2024).short() == "năm 2024"
 
 
 # ------------------------------------------------------------------------------------ the real site
