@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import html
 import re
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -29,9 +28,7 @@ from mkdocs.structure.files import Files
 from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo, for `functions`
-
-from functions.core.places import PlacesError, load_places  # noqa: E402
+from functions.core.places import PlacesError, load_places
 
 ARTICLES_DIR = "bai-viet/"
 INDEX = "bai-viet/index.md"

@@ -2,14 +2,9 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from mkdocs.config.defaults import MkDocsConfig
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repo, for `functions`
-
-from functions.core.text import slugify  # noqa: E402
+from functions.core.text import slugify
 
 
 def on_config(config: MkDocsConfig) -> MkDocsConfig:
