@@ -178,12 +178,9 @@ def _accept(request: Request, ctx: Context, rubric, values: dict[str, str]) -> R
 def _uploads(request: Request, ctx: Context) -> list[Upload]:
     """The files sent with the form, then those sent ahead by presigned POST (functions/api/uploads.py)."""
     uploads = [u for u in request.files if u.filename or u.size()]
-    from .uploads import UploadRejected, claimed_uploads
+    from .uploads import claimed_uploads  # raises UploadRejected, an ApiError naming the field
 
-    try:
-        return uploads + claimed_uploads(request, ctx)
-    except UploadRejected as exc:
-        raise ApiError(exc.status, "bad_upload", exc.message, {exc.field: exc.message}) from None
+    return uploads + claimed_uploads(request, ctx)
 
 
 def _check_sizes(ctx: Context, uploads: list[Upload], rubric) -> None:

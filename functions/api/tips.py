@@ -17,10 +17,10 @@ from ..core.crypto import CryptoError
 from ..core.images import AttachmentError, clean_attachment, megabytes, sniff
 from ..core.places import load_places
 from ..core.tip_forms import FormData, load_hotline, render_form, render_message, render_receipt, render_status
-from ..core.tip_validation import FIELDS, load_categories, validate
+from ..core.tip_validation import FIELDS, load_categories, message, shown_filename, validate
 from ..pages import render_page
 from ..storage import StorageError
-from .errors import GENERIC_MESSAGES, json_error
+from .errors import GENERIC_MESSAGES, ApiError
 from .http import Context, Request, Response
 from .security import over_limit, same_origin
 
@@ -31,8 +31,6 @@ HONEYPOT_FIELD = "website"
 FORM_TITLE = "Báo tin về trẻ em"
 STATUS_TITLE = "Tra cứu tin báo"
 
-CODES = {400: "invalid", 403: "cross_site", 413: "too_large", 415: "unsupported_type", 429: "rate_limited",
-         503: "storage_unavailable"}
 MESSAGES = {
     400: "Một vài ô cần sửa. Những gì bạn đã nhập vẫn còn nguyên.",
     403: GENERIC_MESSAGES[403],
@@ -79,7 +77,7 @@ def _form_error(request: Request, ctx: Context, status: int, raw: dict, errors: 
                 message: str | None = None) -> Response:
     message = message or MESSAGES[status]
     if request.wants_json:
-        return json_error(status, CODES[status], message, errors)
+        return ApiError(status, message=message, fields=errors).response()
     body = render_form(form_data(ctx), values=raw, errors=errors, message=message, submission_id=submission_id,
                        files_dropped=any(f.field == ATTACHMENT_FIELD for f in request.files))
     return Response.html(status, render_page(ctx, f"Lỗi: {FORM_TITLE}", body))
@@ -87,7 +85,7 @@ def _form_error(request: Request, ctx: Context, status: int, raw: dict, errors: 
 
 def _cross_site(request: Request, ctx: Context, back: str) -> Response:
     if request.wants_json:
-        return json_error(403, CODES[403], MESSAGES[403])
+        return ApiError(403, message=MESSAGES[403]).response()
     body = render_message(form_data(ctx), "Chưa gửi được", MESSAGES[403], back, "Mở lại trang của văn phòng")
     return Response.html(403, render_page(ctx, "Lỗi: yêu cầu bị từ chối", body))
 
@@ -95,22 +93,18 @@ def _cross_site(request: Request, ctx: Context, back: str) -> Response:
 # -- POST /api/tips -------------------------------------------------------------------------
 
 def _check_uploads(uploads, max_files: int, max_bytes: int) -> tuple[int, str] | None:
-    """Cheap checks before anything is decoded: count, size, kind by content."""
+    """Cheap checks before anything is decoded: count, size, kind by content (the browser's messages)."""
     if len(uploads) > max_files:
-        return 413, f"Chỉ gửi được tối đa {max_files} tệp (bạn đã chọn {len(uploads)})."
+        return 413, message("attachments_too_many", max=max_files, count=len(uploads))
     for upload in uploads:
+        name = shown_filename(upload.filename)
         if upload.size() > max_bytes:
-            return 413, f"Mỗi tệp tối đa {megabytes(max_bytes)} MB; tệp “{_short(upload.filename)}” lớn hơn."
+            return 413, message("attachment_too_large", mb=megabytes(max_bytes), name=name)
         if upload.size() == 0:
-            return 415, f"Tệp “{_short(upload.filename)}” trống."
+            return 415, message("attachment_empty", name=name)
         if sniff(upload.read(1024)) is None:
-            return 415, f"Tệp “{_short(upload.filename)}” không phải ảnh JPEG, PNG hoặc tệp PDF."
+            return 415, message("attachment_kind", name=name)
     return None
-
-
-def _short(name: str) -> str:
-    name = (name or "tệp").replace("\\", "/").rsplit("/", 1)[-1]
-    return name if len(name) <= 40 else name[:37] + "…"
 
 
 def submit_tip(request: Request, ctx: Context) -> Response:
@@ -146,7 +140,7 @@ def submit_tip(request: Request, ctx: Context) -> Response:
                 files.append(clean_attachment(upload.read(), ctx.config.tip_max_attachment_bytes))
             except AttachmentError as exc:
                 return _form_error(request, ctx, exc.status, raw,
-                                   {ATTACHMENT_FIELD: f"“{_short(upload.filename)}”: {exc.message}"}, submission_id)
+                                   {ATTACHMENT_FIELD: f"“{shown_filename(upload.filename)}”: {exc.message}"}, submission_id)
         stored = tips.store(ctx.storage, secret, _public_key(ctx), submission_id, fields, files)
     except (StorageError, CryptoError, OSError) as exc:
         log.error("tip not stored: %s", type(exc).__name__)
@@ -167,7 +161,7 @@ def tip_status(request: Request, ctx: Context) -> Response:
 
     def error(status: int, errors: dict, message: str) -> Response:
         if request.wants_json:
-            return json_error(status, CODES.get(status, "invalid"), message, errors)
+            return ApiError(status, message=message, fields=errors).response()
         body = render_status(form_data(ctx), values=values, errors=errors, message=message)
         return Response.html(status, render_page(ctx, f"Lỗi: {STATUS_TITLE}", body))
 

@@ -28,8 +28,9 @@ import secrets
 import tempfile
 import time
 
+from ..core import filetypes
 from ..storage import AlreadyExists, NotFound, StorageUnavailable
-from .errors import GENERIC_MESSAGES, json_error
+from .errors import ApiError
 from .http import Context, Request, Response, Upload
 from .security import over_limit, same_origin
 
@@ -40,18 +41,16 @@ CLAIM_SECONDS = 24 * 3600  # an uploaded file may be attached to a form within t
 UPLOADS_PER_HOUR = 60
 FIELD_PREFIX = "upload_"
 # What an evidence file may announce itself as (the content is checked again on claim).
-ACCEPTED_TYPES = {
-    "application/pdf", "image/jpeg", "image/png",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-}
+ACCEPTED_TYPES = frozenset(filetypes.MEDIA_TYPES.values())
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
 
-class UploadRejected(Exception):
+class UploadRejected(ApiError):
+    """A claimed upload that cannot count (expired, missing, too large, damaged, not what it said)."""
+
     def __init__(self, status: int, field: str, message: str):
-        super().__init__(message)
-        self.status, self.field, self.message = status, field, message
+        super().__init__(status, "bad_upload", message, {field: message})
+        self.field = field
 
 
 # -- signed tokens --------------------------------------------------------------------------
@@ -93,7 +92,7 @@ def _clean_name(name: str) -> str:
 
 def start_upload(request: Request, ctx: Context) -> Response:
     if not same_origin(request, ctx):
-        return json_error(403, "cross_site")
+        raise ApiError(403)
     body = request.json_body if isinstance(request.json_body, dict) else {}
     filename = _clean_name(body.get("filename", ""))
     content_type = str(body.get("content_type", "")).split(";")[0].strip().lower()
@@ -109,16 +108,16 @@ def start_upload(request: Request, ctx: Context) -> Response:
     if size <= 0:
         errors.setdefault("file", "Tệp rỗng hoặc không đọc được kích thước.")
     elif size > max_bytes:
-        return json_error(413, "too_large", fields={
+        raise ApiError(413, fields={
             "file": f"Tệp “{filename}” lớn hơn {max_bytes // (1024 * 1024)} MB cho mỗi tệp."})
     if sha256 and not _SHA256.match(sha256):
         errors["sha256"] = "Mã băm SHA-256 không hợp lệ."
     if errors:
         status = 415 if "file" in errors and content_type not in ACCEPTED_TYPES else 400
-        return json_error(status, "unsupported_type" if status == 415 else "invalid", fields=errors)
+        raise ApiError(status, fields=errors)
     try:
         if over_limit(request, ctx, "uploads", UPLOADS_PER_HOUR):
-            return json_error(429, "rate_limited")
+            raise ApiError(429)
         upload_id = secrets.token_hex(16)
         key = PREFIX + upload_id
         now = time.time()
@@ -131,7 +130,7 @@ def start_upload(request: Request, ctx: Context) -> Response:
                                                  "max": max_bytes, "exp": now + SIGN_SECONDS})
             url, fields = LOCAL_PATH, {"key": key, "Content-Type": content_type, "policy": policy}
     except StorageUnavailable:
-        return json_error(503, "storage_unavailable")
+        raise ApiError(503) from None
     token = sign(ctx, "upload-claim", {"key": key, "name": filename, "type": content_type, "sha256": sha256,
                                        "exp": now + CLAIM_SECONDS})
     return Response.json(201, {"upload": token, "url": url, "fields": fields, "max_bytes": max_bytes,
@@ -149,7 +148,7 @@ def _s3_style_error(status: int, code: str, message: str) -> Response:
 def local_post(request: Request, ctx: Context) -> Response:
     """What S3 does with a presigned POST, for the local backend (answers like S3: 204 or XML error)."""
     if getattr(ctx.storage, "presigned_post", None) is not None:
-        return json_error(404, "not_found")
+        raise ApiError(404)
     policy = verify(ctx, "upload-policy", request.value("policy"))
     if policy is None or request.value("key") != policy["key"]:
         return _s3_style_error(403, "AccessDenied", "Invalid according to Policy: Policy Condition failed")
@@ -207,8 +206,6 @@ def claim(ctx: Context, token: str, field: str) -> Upload:
     if payload.get("sha256") and payload["sha256"] != digest:
         raise UploadRejected(400, field, f"Tệp “{payload['name']}” bị hỏng khi tải lên (mã băm không khớp): "
                                          "hãy tải lên lại.")
-    from ..core import filetypes
-
     stream = tempfile.SpooledTemporaryFile(max_size=1024 * 1024)
     stream.write(data)
     stream.seek(0)
@@ -221,10 +218,6 @@ def claim(ctx: Context, token: str, field: str) -> Upload:
         raise UploadRejected(415, field, f"Tệp “{payload['name']}” không đúng loại đã khai "
                                          f"(thực chất là {sniffed.described}).")
     return Upload(field=field, filename=payload["name"], content_type=payload["type"], stream=stream)
-
-
-def rejected_response(exc: UploadRejected) -> Response:
-    return json_error(exc.status, "bad_upload", GENERIC_MESSAGES.get(exc.status), {exc.field: exc.message})
 
 
 ROUTES = [

@@ -12,7 +12,7 @@ import time
 
 from ..core import visits
 from ..storage import StorageUnavailable
-from .errors import json_error
+from .errors import ApiError
 from .http import Context, Request, Response
 from .security import same_origin
 
@@ -31,7 +31,7 @@ def record(request: Request, ctx: Context) -> Response:
             visits.record_view(ctx.storage, ctx.secret(), _now(ctx), request.client_address,
                                request.header("user-agent"))
         except StorageUnavailable:
-            return json_error(503, "storage_unavailable")
+            raise ApiError(503) from None
     return Response(204)
 
 
@@ -54,7 +54,7 @@ def counts(request: Request, ctx: Context) -> Response:
     try:
         figures = _figures(ctx)
     except StorageUnavailable:
-        return json_error(503, "storage_unavailable")
+        raise ApiError(503) from None
     return Response.json(200, {
         **figures.as_dict(),
         # What the numbers mean, so the widget (and anyone reading the API) labels them right.

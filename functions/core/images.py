@@ -14,13 +14,10 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from .filetypes import JPEG, PDF, PNG, describe_head
+from .filetypes import JPEG, MEDIA_TYPES, PDF, PNG, describe_head
 
-KINDS = {
-    "jpeg": ("image/jpeg", "jpg"),
-    "png": ("image/png", "png"),
-    "pdf": ("application/pdf", "pdf"),
-}
+# The file extension a cleaned attachment is stored under (its media type is filetypes.MEDIA_TYPES').
+EXTENSIONS = {JPEG: "jpg", PNG: "png", PDF: "pdf"}
 # Decoding a small file into a huge bitmap is a classic way to exhaust memory: 40 megapixels is
 # more than any phone camera sends and still fits comfortably in a Lambda's memory.
 MAX_PIXELS = 40_000_000
@@ -126,5 +123,5 @@ def clean_attachment(data: bytes, max_bytes: int) -> CleanFile:
         content = data
     else:
         content = strip_image(data, kind)
-    content_type, extension = KINDS[kind]
+    content_type, extension = MEDIA_TYPES[kind], EXTENSIONS[kind]
     return CleanFile(kind, content_type, extension, content)
