@@ -82,29 +82,36 @@ def _from_edge(headers: dict, config) -> bool:
     return bool(secret) and hmac.compare_digest(headers.get("x-bvte-edge", "").encode(), secret.encode())
 
 
+def _path(event: dict) -> str:
+    rc = event.get("requestContext") or {}
+    path = event.get("rawPath") or (rc.get("http") or {}).get("path") or "/"
+    stage = rc.get("stage") or "$default"
+    return path[len(stage) + 1:] if stage != "$default" and path.startswith(f"/{stage}/") else path
+
+
+def _client_address(headers: dict, http: dict, config) -> str:
+    # Behind CloudFront the socket peer is an edge server; CloudFront passes the viewer's address. It is
+    # believed only with CloudFront's secret header: a client calling the API's own URL could forge it.
+    viewer = headers.get("cloudfront-viewer-address", "") if _from_edge(headers, config) else ""
+    return viewer.rsplit(":", 1)[0].strip("[]") if viewer else http.get("sourceIp", "")
+
+
 def to_request(event: dict, config):
     """A neutral ``Request`` from an API Gateway HTTP API v2 event (the body left for ``dispatch``)."""
     from .api.http import Request
 
     rc = event.get("requestContext") or {}
     http = rc.get("http") or {}
-    path = event.get("rawPath") or http.get("path") or "/"
-    stage = rc.get("stage") or "$default"
-    if stage != "$default" and path.startswith(f"/{stage}/"):
-        path = path[len(stage) + 1:]
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     if event.get("cookies"):
         headers["cookie"] = "; ".join(event["cookies"])
-    # Behind CloudFront the socket peer is an edge server; CloudFront passes the viewer's address. It is
-    # believed only with CloudFront's secret header: a client calling the API's own URL could forge it.
-    viewer = headers.get("cloudfront-viewer-address", "") if _from_edge(headers, config) else ""
-    client = viewer.rsplit(":", 1)[0].strip("[]") if viewer else http.get("sourceIp", "")
     proto = headers.get("x-forwarded-proto", "https")
     # Behind CloudFront, ApiForwardHost (template.yaml) passes the site's host: the Origin check
     # compares with it. A forged value cannot come from another site's form (no custom headers there).
     domain = headers.get("x-forwarded-host") or rc.get("domainName") or headers.get("host", "")
-    return Request(method=(http.get("method") or "GET").upper(), path=path, headers=headers, body=_body(event),
-                   client_address=client, host_url=f"{proto}://{domain}" if domain else "")
+    return Request(method=(http.get("method") or "GET").upper(), path=_path(event), headers=headers,
+                   body=_body(event), client_address=_client_address(headers, http, config),
+                   host_url=f"{proto}://{domain}" if domain else "")
 
 
 # -- Response -> HTTP API answer -------------------------------------------------------------

@@ -27,6 +27,7 @@ import re
 import secrets
 import tempfile
 import time
+from dataclasses import dataclass
 
 from ..core import filetypes
 from ..storage import AlreadyExists, NotFound, StorageUnavailable
@@ -90,49 +91,65 @@ def _clean_name(name: str) -> str:
     return name[:120] or "tep-khong-ten"
 
 
+@dataclass
+class Announced:
+    """What the browser says of a file before sending it."""
+
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+
+
+def announced_file(body: dict, max_bytes: int) -> Announced:
+    """The announced file, or ``ApiError`` 415 (type), 413 (size) or 400 (size unreadable, bad hash)."""
+    announced = Announced(filename=_clean_name(body.get("filename", "")),
+                          content_type=str(body.get("content_type", "")).split(";")[0].strip().lower(),
+                          size=_int(body.get("size", 0)), sha256=str(body.get("sha256", "") or "").lower())
+    errors = {}
+    if announced.content_type not in ACCEPTED_TYPES:
+        errors["file"] = "Chỉ nhận PDF, ảnh JPEG, ảnh PNG, bảng tính XLSX hoặc văn bản DOCX."
+    if announced.size <= 0:
+        errors.setdefault("file", "Tệp rỗng hoặc không đọc được kích thước.")
+    elif announced.size > max_bytes:
+        raise ApiError(413, fields={
+            "file": f"Tệp “{announced.filename}” lớn hơn {max_bytes // (1024 * 1024)} MB cho mỗi tệp."})
+    if announced.sha256 and not _SHA256.match(announced.sha256):
+        errors["sha256"] = "Mã băm SHA-256 không hợp lệ."
+    if errors:
+        raise ApiError(415 if announced.content_type not in ACCEPTED_TYPES else 400, fields=errors)
+    return announced
+
+
+def _int(value) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _upload_form(ctx: Context, key: str, content_type: str, max_bytes: int, now: float) -> tuple[str, dict]:
+    """Where and with which fields the browser posts the file: S3's presigned POST, or the local stand-in."""
+    presign = getattr(ctx.storage, "presigned_post", None)
+    if presign is not None:
+        form = presign(key, content_type, max_bytes, SIGN_SECONDS)
+        return form["url"], form["fields"]
+    policy = sign(ctx, "upload-policy", {"key": key, "content_type": content_type, "min": 1,
+                                         "max": max_bytes, "exp": now + SIGN_SECONDS})
+    return LOCAL_PATH, {"key": key, "Content-Type": content_type, "policy": policy}
+
+
 def start_upload(request: Request, ctx: Context) -> Response:
     if not same_origin(request, ctx):
         raise ApiError(403)
-    body = request.json_body if isinstance(request.json_body, dict) else {}
-    filename = _clean_name(body.get("filename", ""))
-    content_type = str(body.get("content_type", "")).split(";")[0].strip().lower()
-    sha256 = str(body.get("sha256", "") or "").lower()
     max_bytes = ctx.config.assessment_max_file_bytes
-    errors = {}
-    try:
-        size = int(body.get("size", 0))
-    except (TypeError, ValueError):
-        size = 0
-    if content_type not in ACCEPTED_TYPES:
-        errors["file"] = "Chỉ nhận PDF, ảnh JPEG, ảnh PNG, bảng tính XLSX hoặc văn bản DOCX."
-    if size <= 0:
-        errors.setdefault("file", "Tệp rỗng hoặc không đọc được kích thước.")
-    elif size > max_bytes:
-        raise ApiError(413, fields={
-            "file": f"Tệp “{filename}” lớn hơn {max_bytes // (1024 * 1024)} MB cho mỗi tệp."})
-    if sha256 and not _SHA256.match(sha256):
-        errors["sha256"] = "Mã băm SHA-256 không hợp lệ."
-    if errors:
-        status = 415 if "file" in errors and content_type not in ACCEPTED_TYPES else 400
-        raise ApiError(status, fields=errors)
-    try:
-        if over_limit(request, ctx, "uploads", UPLOADS_PER_HOUR):
-            raise ApiError(429)
-        upload_id = secrets.token_hex(16)
-        key = PREFIX + upload_id
-        now = time.time()
-        presign = getattr(ctx.storage, "presigned_post", None)
-        if presign is not None:
-            form = presign(key, content_type, max_bytes, SIGN_SECONDS)
-            url, fields = form["url"], form["fields"]
-        else:
-            policy = sign(ctx, "upload-policy", {"key": key, "content_type": content_type, "min": 1,
-                                                 "max": max_bytes, "exp": now + SIGN_SECONDS})
-            url, fields = LOCAL_PATH, {"key": key, "Content-Type": content_type, "policy": policy}
-    except StorageUnavailable:
-        raise ApiError(503) from None
-    token = sign(ctx, "upload-claim", {"key": key, "name": filename, "type": content_type, "sha256": sha256,
-                                       "exp": now + CLAIM_SECONDS})
+    announced = announced_file(request.json_body if isinstance(request.json_body, dict) else {}, max_bytes)
+    if over_limit(request, ctx, "uploads", UPLOADS_PER_HOUR):
+        raise ApiError(429)
+    key, now = PREFIX + secrets.token_hex(16), time.time()
+    url, fields = _upload_form(ctx, key, announced.content_type, max_bytes, now)
+    token = sign(ctx, "upload-claim", {"key": key, "name": announced.filename, "type": announced.content_type,
+                                       "sha256": announced.sha256, "exp": now + CLAIM_SECONDS})
     return Response.json(201, {"upload": token, "url": url, "fields": fields, "max_bytes": max_bytes,
                                 "file_field": "file"})
 
