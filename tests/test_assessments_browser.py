@@ -9,27 +9,9 @@ import hashlib
 import pytest
 from conftest import axe_violations
 
-from functions.core import access_codes
-from functions.core.rubric import load_rubrics, rubrics_dir
-from functions.config import Config
-
 pytestmark = pytest.mark.browser
 YEAR = dt.date.today().year
 PDF = b"%PDF-1.4\n% bien ban hop\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-@pytest.fixture
-def code(app) -> str:
-    from functions.web import context
-
-    ctx = context(app)
-    issued, _ = access_codes.issue(ctx.storage, ctx.secret(), "muong-ang")
-    return issued
-
-
-@pytest.fixture(scope="module")
-def rubric():
-    return load_rubrics(rubrics_dir(Config().content_dir))[0]
 
 
 def fill_scores(page, rubric, overrides=None):

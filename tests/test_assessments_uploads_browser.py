@@ -13,9 +13,7 @@ import pytest
 from conftest import axe_violations
 
 from functions.config import Config
-from functions.core import access_codes
 from functions.core.assessment_view import size_label
-from functions.core.rubric import load_rubrics, rubrics_dir
 
 pytestmark = pytest.mark.browser
 YEAR = dt.date.today().year
@@ -37,15 +35,6 @@ WATCH_STATUS = """() => {
 
 
 @pytest.fixture
-def code(app) -> str:
-    from functions.web import context
-
-    ctx = context(app)
-    issued, _ = access_codes.issue(ctx.storage, ctx.secret(), "muong-ang")
-    return issued
-
-
-@pytest.fixture
 def form_posts(app) -> list[dict]:
     """What reached POST /api/assessments, as the server saw it (Chromium does not hand test code
     the body of a multipart post that holds files): its length, plain fields and file fields."""
@@ -60,11 +49,6 @@ def form_posts(app) -> list[dict]:
                          "files": sorted((k, f.filename) for k, f in request.files.items(multi=True) if f.filename)})
 
     return seen
-
-
-@pytest.fixture(scope="module")
-def rubric():
-    return load_rubrics(rubrics_dir(Config().content_dir))[0]
 
 
 def big_pdf(size: int) -> bytes:

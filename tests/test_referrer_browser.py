@@ -6,6 +6,10 @@ send Sec-Fetch-Site (with a no-referrer policy they would post "Origin: null" an
 
 from __future__ import annotations
 
+import pytest
+
+pytestmark = pytest.mark.browser
+
 
 def test_a_plain_form_post_from_our_page_carries_our_origin(no_js_page, live_server):
     page = no_js_page

@@ -17,11 +17,6 @@ from functions.core.rubric import (
 RUBRICS = REPO_ROOT / "content" / "data" / "rubrics"
 
 
-@pytest.fixture(scope="module")
-def rubric():
-    return load_rubrics(RUBRICS)[0]
-
-
 def test_rubric_file_holds_the_decision_as_recorded(rubric):
     assert rubric.id == "qd-06-2019"
     assert rubric.official_number == "06/QĐ-TTg"

@@ -282,9 +282,6 @@ def test_upload_site_stores_twins_with_their_encoding(seaweedfs, tmp_path):
     assert head("logo.png")["ContentType"] == "image/png"
 
 
-from s3_servers import seaweedfs  # noqa: E402,F401  (fixture)
-
-
 def test_gunicorn_config_loads_the_app(tmp_path):
     env = {"PATH": "/usr/bin:/bin", "BVTE_DATA_DIR": str(tmp_path / "var")}
     res = subprocess.run([str(Path(sys.executable).parent / "gunicorn"), "--check-config", "-c",

@@ -14,9 +14,8 @@ import pytest
 from PIL import Image
 
 from functions.commands import main
-from functions.config import Config
 from functions.core import crypto, receipts, tips
-from functions.keys import DEV_PASSPHRASE, PRIVATE_NAME, ensure_dev_keypair, keys_dir, load_public_key
+from functions.keys import DEV_PASSPHRASE, load_public_key
 
 JSON = {"Accept": "application/json"}
 GOOD = {"description": "Bé gái ở bản bên cạnh bị bố mẹ bắt nghỉ học để lấy chồng", "category": "bao-luc",
@@ -24,23 +23,7 @@ GOOD = {"description": "Bé gái ở bản bên cạnh bị bố mẹ bắt ngh�
 XSS = '"><script>alert(1)</script></textarea><img src=x onerror=alert(2)>'
 
 
-@pytest.fixture
-def config(tmp_path) -> Config:
-    config = Config(data_dir=tmp_path / "var", site_dir=tmp_path / "no-site", testing=True)
-    ensure_dev_keypair(config)
-    return config
-
-
-@pytest.fixture
-def storage(app):
-    from functions.web import context
-
-    return context(app).storage
-
-
-@pytest.fixture
-def private_key(config):
-    return crypto.unlock_private_key((keys_dir(config) / PRIVATE_NAME).read_bytes(), DEV_PASSPHRASE)
+pytestmark = pytest.mark.usefixtures("dev_keys")
 
 
 def _jpeg() -> bytes:

@@ -18,6 +18,8 @@ import yaml
 from conftest import axe_violations
 from functions.config import REPO_ROOT
 
+pytestmark = pytest.mark.browser
+
 NEUTRAL_PAGE = "<!doctype html><html lang='en'><title>Neutral</title><p>neutral site stand-in</p></html>"
 
 

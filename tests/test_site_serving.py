@@ -4,7 +4,7 @@ import brotli
 import gzip
 
 
-def test_home_page_is_sent_as_brotli_when_accepted(client):
+def test_home_page_is_sent_as_brotli_when_accepted(client, built_site):
     response = client.get("/", headers={"Accept-Encoding": "gzip, deflate, br"})
     assert response.status_code == 200
     assert response.headers["Content-Encoding"] == "br"
@@ -12,7 +12,7 @@ def test_home_page_is_sent_as_brotli_when_accepted(client):
     assert "<html" in brotli.decompress(response.data).decode("utf-8")
 
 
-def test_home_page_falls_back_to_gzip_then_identity(client):
+def test_home_page_falls_back_to_gzip_then_identity(client, built_site):
     gz = client.get("/", headers={"Accept-Encoding": "gzip"})
     assert gz.headers["Content-Encoding"] == "gzip"
     assert "<html" in gzip.decompress(gz.data).decode("utf-8")
@@ -33,14 +33,14 @@ def test_fingerprinted_assets_are_cached_for_a_year_pages_revalidate(client, bui
     assert client.get("/", headers={"If-None-Match": page.headers["ETag"]}).status_code == 304
 
 
-def test_directory_without_slash_redirects_and_unknown_page_is_404(client):
+def test_directory_without_slash_redirects_and_unknown_page_is_404(client, built_site):
     assert client.get("/duong-day-nong").status_code == 301
     missing = client.get("/khong-ton-tai/")
     assert missing.status_code == 404
     assert "<html" in missing.get_data(as_text=True)
 
 
-def test_paths_outside_the_site_are_refused(client):
+def test_paths_outside_the_site_are_refused(client, built_site):
     assert client.get("/../pyproject.toml").status_code == 404
     assert client.get("/%2e%2e/pyproject.toml").status_code == 404
 
@@ -119,7 +119,7 @@ def test_only_fingerprinted_assets_are_cached_for_a_year_here_and_on_cloudfront(
     assert "location /assets/ {" not in nginx and r"\.[0-9a-f]{8,}\.(min\.)?(js|css)$" in nginx
 
 
-def test_pages_carry_the_same_csp_as_nginx(client):
+def test_pages_carry_the_same_csp_as_nginx(client, built_site):
     from functions.api.security import SITE_CSP
     from functions.config import REPO_ROOT
 

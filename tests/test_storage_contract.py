@@ -13,7 +13,7 @@ import pytest
 
 from functions.storage import AlreadyExists, NotFound, StorageUnavailable
 from functions.storage.local import LocalStorage
-from s3_servers import dynamodb, s3_storage, seaweedfs  # noqa: F401  (fixtures)
+from s3_servers import s3_storage
 
 
 @pytest.fixture(params=["local", pytest.param("s3+dynamodb", marks=pytest.mark.s3),

@@ -9,24 +9,10 @@ from PIL import Image
 
 from conftest import axe_violations
 from functions.core import receipts, tips
-from functions.keys import ensure_dev_keypair
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.usefixtures("dev_keys")]
 
 RECEIPT = re.compile(r"^([2-9A-HJKMNP-TV-Z]{4}-){4}[2-9A-HJKMNP-TV-Z]{4}$")
-
-
-@pytest.fixture
-def config(config):
-    ensure_dev_keypair(config)
-    return config
-
-
-@pytest.fixture
-def storage(app):
-    from functions.web import context
-
-    return context(app).storage
 
 
 def _fill(page, description="Em bé nhà bên cạnh bị bố mẹ bỏ đi, ở một mình nhiều ngày"):

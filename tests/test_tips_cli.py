@@ -8,13 +8,10 @@ import pytest
 from PIL import Image
 
 from functions.commands import main
-from functions.keys import DEV_PASSPHRASE, ensure_dev_keypair
+from functions.keys import DEV_PASSPHRASE
 
 
-@pytest.fixture
-def config(config):
-    ensure_dev_keypair(config)
-    return config
+pytestmark = pytest.mark.usefixtures("dev_keys")
 
 
 @pytest.fixture

@@ -14,32 +14,15 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from functions.core import crypto, receipts, tips
-from functions.keys import DEV_PASSPHRASE, PRIVATE_NAME, ensure_dev_keypair, keys_dir
+from functions.core import receipts, tips
+from functions.keys import keys_dir
 from functions.storage import StorageUnavailable
 
 JSON = {"Accept": "application/json"}
 DESCRIPTION = "Tôi thấy bé Lò Thị Mai bị bố đánh bằng gậy nhiều lần ở bản Co Mạ"
 GOOD = {"description": DESCRIPTION, "category": "bao-luc", "commune": "Ẳng Tở"}
 
-
-@pytest.fixture
-def config(config):
-    ensure_dev_keypair(config)
-    return config
-
-
-@pytest.fixture
-def private_key(config):
-    data = (keys_dir(config) / PRIVATE_NAME).read_bytes()
-    return crypto.unlock_private_key(data, DEV_PASSPHRASE)
-
-
-@pytest.fixture
-def storage(app):
-    from functions.web import context
-
-    return context(app).storage
+pytestmark = pytest.mark.usefixtures("dev_keys")  # `private_key` opens what was stored
 
 
 def sid(n: int = 0) -> str:
@@ -91,7 +74,7 @@ def test_json_submission_is_stored_encrypted_and_answers_a_receipt(client, stora
     assert "unknown_field" not in str(tip.fields)
 
 
-def test_urlencoded_post_without_js_gets_a_full_receipt_page(client):
+def test_urlencoded_post_without_js_gets_a_full_receipt_page(client, built_site):
     response = client.post("/api/tips", data=GOOD)
     assert response.status_code == 201
     page = response.get_data(as_text=True)

@@ -13,14 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from functions.core import tips
-from functions.keys import ensure_dev_keypair
 
 GOOD = {"description": "Một em nhỏ ở bản bên bị bỏ đói nhiều ngày", "category": "bo-roi-bo-mac", "commune": "Mường Lạn"}
 
 
+pytestmark = pytest.mark.usefixtures("dev_keys")
+
+
 @pytest.fixture
 def config(config):
-    ensure_dev_keypair(config)
     # Each test client here is one address: the limit must not be what the test measures.
     return config.replace(tips_per_hour=10_000, status_lookups_per_hour=10_000)
 

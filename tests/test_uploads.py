@@ -17,18 +17,12 @@ import requests
 from functions.api.uploads import UploadRejected, claim
 from functions.config import Config
 from functions.core import access_codes
-from functions.core.rubric import load_rubrics, rubrics_dir
-from s3_servers import ACCESS_KEY, SECRET_KEY, s3_config, seaweedfs  # noqa: F401  (fixture)
+from s3_servers import ACCESS_KEY, SECRET_KEY, s3_config
 
 YEAR = dt.date.today().year
 JSON = {"Accept": "application/json"}
 PDF = b"%PDF-1.4\n% ho so minh chung\n" + b"0" * 4000 + b"\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture(scope="module")
-def rubric():
-    return load_rubrics(rubrics_dir(Config().content_dir))[0]
 
 
 def scores(rubric, total=800) -> dict[str, str]:
@@ -54,7 +48,7 @@ def local(tmp_path):
 
 
 @pytest.fixture
-def on_s3(tmp_path, seaweedfs, monkeypatch):  # noqa: F811
+def on_s3(tmp_path, seaweedfs, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
     base = Config(data_dir=tmp_path / "var", site_dir=tmp_path / "no-site", testing=True,

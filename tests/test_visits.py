@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from functions.commands.serve import wsgi_server
-from s3_servers import dynamodb, s3_storage, seaweedfs  # noqa: F401  (fixtures for the cloud test)
+from s3_servers import s3_storage
 from functions.api import visits as visits_api
 from functions.config import Config
 from functions.core import visits

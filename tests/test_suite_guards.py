@@ -1,0 +1,113 @@
+"""The suite's own rules: browser tests carry their mark, HTTP unit tests wait for no site build, the
+shared development keys work, and SeaweedFS starts race-free and is ready only when it stores objects."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+
+import pytest
+
+import s3_servers
+from functions.core import crypto
+from functions.keys import PRIVATE_NAME, load_public_key
+
+INNER_TESTS = '''
+import pytest
+
+
+@pytest.fixture
+def chromium():  # stands in for the real browser: the guard must act before any browser is used
+    return object()
+
+
+@pytest.fixture
+def page(chromium):
+    return chromium
+
+
+def test_unmarked_through_page(page):
+    pass
+
+
+def test_unmarked_direct(chromium):
+    pass
+
+
+@pytest.mark.browser
+def test_marked(page):
+    pass
+
+
+def test_no_browser():
+    pass
+'''
+
+
+def test_a_test_driving_chromium_without_the_browser_mark_is_an_error(pytester):
+    pytester.makepyfile(test_inner=INNER_TESTS)
+    # The suite's conftest as a plugin of the inner run: its guard, with the stand-in browser above.
+    result = pytester.runpytest("-p", "conftest", "-p", "no:cacheprovider", "-W", "ignore::pytest.PytestUnknownMarkWarning")
+    result.assert_outcomes(passed=2, errors=2)
+    result.stdout.fnmatch_lines([
+        "*test_unmarked_through_page*drives Chromium*not marked*browser*",
+        "*test_unmarked_direct*drives Chromium*not marked*browser*",
+    ])
+
+
+def test_http_unit_tests_get_no_site_and_so_wait_for_no_build(config, request):
+    assert "built_site" not in request.fixturenames
+    assert not config.site_dir.exists()
+
+
+def test_a_test_that_asks_for_the_built_site_gets_it_in_its_config(config, built_site):
+    assert config.site_dir == built_site
+    assert (built_site / "_shell" / "index.html").is_file()
+
+
+def test_dev_keys_are_a_working_pair_in_the_tests_own_folder(config, dev_keys, private_key):
+    assert config.data_dir in dev_keys.parents
+    assert (dev_keys / PRIVATE_NAME).stat().st_mode & 0o077 == 0  # the private key stays private
+    sealed = crypto.seal(load_public_key(config), b"thu")
+    assert crypto.unseal(private_key, sealed) == b"thu"
+
+
+def test_seaweedfs_ports_are_outside_the_ephemeral_range_and_distinct():
+    low, high = s3_servers._ephemeral_range()
+    ports = s3_servers.pick_ports(10)
+    assert len(set(ports)) == 10
+    assert all(not low <= port <= high for port in ports)
+
+
+@pytest.mark.s3
+def test_seaweedfs_starts_again_on_fresh_ports_when_one_is_taken_and_restarts_ready(monkeypatch):
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    busy = taken.getsockname()[1]
+    chosen: list[list[int]] = []
+
+    def first_choice_taken(count: int) -> list[int]:
+        ports = real_pick(count)
+        if not chosen:
+            ports[s3_servers.WEED_PORTS.index("filer.port")] = busy  # as if another process bound it first
+        chosen.append(ports)
+        return ports
+
+    real_pick = s3_servers.pick_ports
+    monkeypatch.setattr(s3_servers, "pick_ports", first_choice_taken)
+    server = s3_servers.SeaweedFS()
+    try:
+        server.start()
+        assert len(chosen) == 2 and busy not in server.ports.values()
+        assert "Port allocation failed" in server.log_path.read_text(errors="replace")
+        ports = dict(server.ports)
+        server.stop()
+        server.start()  # a restart keeps its ports and returns only once objects can be stored
+        assert server.ports == ports
+        client, key = server.client(), f"after-restart/{uuid.uuid4().hex}"
+        client.put_object(Bucket=s3_servers.BUCKET, Key=key, Body=b"ok")
+        assert client.get_object(Bucket=s3_servers.BUCKET, Key=key)["Body"].read() == b"ok"
+    finally:
+        server.cleanup()
+        taken.close()
