@@ -39,7 +39,12 @@ class Config:
 
     # Secret for keyed hashes (receipts, access codes, rate-limit keys). Local: created in data_dir.
     secret_key: str = ""
-    # The office's public key (base64, 32 bytes) tips are sealed to; empty = file in data_dir/keys.
+    # The office root's public key (base64 Ed25519, 32 bytes; `bvte office init` prints it): with it,
+    # each report gets its own content key sealed to the root and to the officers of the signed keyring.
+    # Empty = data_dir/keys/office-root.pub when it exists, else the single key below (the first format).
+    office_public_key: str = ""
+    # The single office key (base64, 32 bytes) reports were sealed to before the keyring; empty = file in
+    # data_dir/keys. Still opens old reports (`bvte office migrate` re-wraps them for the keyring).
     public_key: str = ""
 
     # Origins allowed to post forms (comma separated); the request's own host is always allowed.

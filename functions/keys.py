@@ -73,3 +73,21 @@ def load_public_key(config: Config) -> PublicKey:
         raise crypto.CryptoError(
             f"Chưa có khóa công khai: đặt BVTE_PUBLIC_KEY hoặc tạo {path} (bvte keys generate / bvte serve)."
         ) from None
+
+
+ROOT_PUBLIC_NAME = "office-root.pub"
+
+
+def load_office_root(config: Config):
+    """The office root's public key (``nacl.signing.VerifyKey``) from ``BVTE_OFFICE_PUBLIC_KEY`` or
+    ``data_dir/keys/office-root.pub``; None when the office has no root yet (the first format)."""
+    from .core.office_keys import verify_key_from_text
+
+    if config.office_public_key:
+        return verify_key_from_text(config.office_public_key)
+    path = keys_dir(config) / ROOT_PUBLIC_NAME
+    try:
+        return verify_key_from_text(path.read_text(encoding="ascii"))
+    except FileNotFoundError:
+        return None
+

@@ -11,8 +11,9 @@ same form again with everything the person typed and a message next to each fiel
 from __future__ import annotations
 
 import logging
+import time
 
-from ..core import receipts, tips
+from ..core import cases, office_keys, receipts, tips
 from ..core.crypto import CryptoError
 from ..core.images import AttachmentError, clean_attachment, megabytes, sniff
 from ..core.places import load_places
@@ -58,10 +59,31 @@ def form_data(ctx: Context) -> FormData:
     return ctx.cached("tip-form-data", load)
 
 
-def _public_key(ctx: Context):
-    from ..keys import load_public_key
+KEYRING_SECONDS = 30  # how long a read keyring is reused: officers added or removed count within this
 
-    return ctx.cached("tip-public-key", lambda: load_public_key(ctx.config))
+
+def _lock(ctx: Context, commune: str):
+    """How this report is encrypted: for the root and the officers of the keyring when the office has a
+    root key, else sealed to the single office key (the first format)."""
+    from ..keys import load_office_root, load_public_key
+
+    root = ctx.cached("office-root", lambda: load_office_root(ctx.config))
+    if root is None:
+        return tips.SingleKeyLock(ctx.cached("tip-public-key", lambda: load_public_key(ctx.config)))
+    return cases.CaseLock(root, _keyring(ctx, root), commune)
+
+
+def _keyring(ctx: Context, root):
+    """The newest keyring that verifies, re-read every ``KEYRING_SECONDS`` (no deploy to add an officer)."""
+    now = time.monotonic()
+    cached = ctx.cache.get("keyring")
+    if cached is None or now - cached[0] > KEYRING_SECONDS:
+        def ignored(version: int) -> None:
+            log.warning("keyring version %d does not verify against the office root key: ignored", version)
+
+        cached = (now, office_keys.current_keyring(ctx.storage, root, on_invalid=ignored))
+        ctx.cache["keyring"] = cached
+    return cached[1]
 
 
 # -- answers ------------------------------------------------------------------------------
@@ -141,7 +163,7 @@ def submit_tip(request: Request, ctx: Context) -> Response:
             except AttachmentError as exc:
                 return _form_error(request, ctx, exc.status, raw,
                                    {ATTACHMENT_FIELD: f"“{shown_filename(upload.filename)}”: {exc.message}"}, submission_id)
-        stored = tips.store(ctx.storage, secret, _public_key(ctx), submission_id, fields, files)
+        stored = tips.store(ctx.storage, secret, _lock(ctx, fields["commune"]), submission_id, fields, files)
     except (StorageError, CryptoError, OSError) as exc:
         log.error("tip not stored: %s", type(exc).__name__)
         return _form_error(request, ctx, 503, raw, {}, submission_id)

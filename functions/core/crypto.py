@@ -79,42 +79,51 @@ def unseal(private_key: PrivateKey, ciphertext: bytes) -> bytes:
         raise CryptoError("Không giải mã được: khóa riêng không khớp hoặc dữ liệu bị hỏng.") from None
 
 
-def protect_private_key(private: PrivateKey, passphrase: str, level: str = "moderate") -> bytes:
-    """The private key file: JSON with the Argon2id salt and costs and the encrypted key."""
+def protect_secret(secret: bytes, passphrase: str, level: str, file_format: str, public: str) -> bytes:
+    """A private key file: JSON with the Argon2id salt and costs, ``public`` (to show which key it is)
+    and ``secret`` encrypted with the key the passphrase derives."""
     opslimit, memlimit = KDF_LEVELS[level]
     salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
     key = nacl.pwhash.argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt,
                                    opslimit=opslimit, memlimit=memlimit)
-    box = nacl.secret.SecretBox(key).encrypt(bytes(private))
     document = {
-        "format": PRIVATE_KEY_FORMAT,
+        "format": file_format,
         "kdf": "argon2id",
         "opslimit": opslimit,
         "memlimit": memlimit,
         "salt": b64(salt),
-        "public_key": public_key_text(private.public_key),
-        "encrypted_private_key": b64(bytes(box)),
+        "public_key": public,
+        "encrypted_private_key": b64(bytes(nacl.secret.SecretBox(key).encrypt(secret))),
     }
     return (json.dumps(document, indent=2) + "\n").encode("utf-8")
 
 
-def unlock_private_key(data: bytes, passphrase: str) -> PrivateKey:
+def unlock_secret(data: bytes, passphrase: str, file_format: str) -> bytes:
+    """The secret of a file ``protect_secret`` wrote; ``CryptoError`` for a wrong passphrase or format."""
     try:
         document = json.loads(data.decode("utf-8"))
-        if document.get("format") != PRIVATE_KEY_FORMAT or document.get("kdf") != "argon2id":
+        if document.get("format") != file_format or document.get("kdf") != "argon2id":
             raise ValueError("format")
         salt = unb64(document["salt"])
         box = unb64(document["encrypted_private_key"])
         opslimit, memlimit = int(document["opslimit"]), int(document["memlimit"])
-    except (ValueError, KeyError, TypeError, UnicodeDecodeError):
+    except (ValueError, KeyError, TypeError, UnicodeDecodeError, AttributeError):
         raise CryptoError("Tệp khóa riêng không đúng định dạng.") from None
     key = nacl.pwhash.argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt,
                                    opslimit=opslimit, memlimit=memlimit)
     try:
-        raw = nacl.secret.SecretBox(key).decrypt(box)
+        return nacl.secret.SecretBox(key).decrypt(box)
     except nacl.exceptions.CryptoError:
         raise CryptoError("Mật khẩu không đúng (hoặc tệp khóa riêng bị hỏng).") from None
-    return PrivateKey(raw)
+
+
+def protect_private_key(private: PrivateKey, passphrase: str, level: str = "moderate") -> bytes:
+    """The single office key file of the first format (before the keyring)."""
+    return protect_secret(bytes(private), passphrase, level, PRIVATE_KEY_FORMAT, public_key_text(private.public_key))
+
+
+def unlock_private_key(data: bytes, passphrase: str) -> PrivateKey:
+    return PrivateKey(unlock_secret(data, passphrase, PRIVATE_KEY_FORMAT))
 
 
 def box_encrypt(key: bytes, plaintext: bytes) -> bytes:

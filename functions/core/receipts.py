@@ -38,7 +38,7 @@ class ReceiptError(ValueError):
         self.reason = reason
 
 
-def _check_symbol(symbols: str) -> str:
+def check_symbol(symbols: str) -> str:
     """Luhn mod N over the alphabet: detects every single-symbol error."""
     factor = 2
     total = 0
@@ -55,7 +55,7 @@ def _encode(number: int) -> str:
         number, rem = divmod(number, BASE)
         digits.append(ALPHABET[rem])
     body = "".join(digits)
-    return body + _check_symbol(body)
+    return body + check_symbol(body)
 
 
 def format_receipt(compact: str) -> str:
@@ -109,7 +109,7 @@ def parse(text: str) -> str:
         else:
             raise ReceiptError("symbol")
         readings = [r + o for r in readings for o in options][:64]
-    matches = {r for r in readings if _check_symbol(r[:-1]) == r[-1]}
+    matches = {r for r in readings if check_symbol(r[:-1]) == r[-1]}
     if len(matches) != 1:
         raise ReceiptError("check")
     return format_receipt(matches.pop())

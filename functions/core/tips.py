@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from nacl.public import PrivateKey, PublicKey
 
 from .store import AlreadyExists, NotFound
-from . import crypto, receipts
+from . import cases, crypto, receipts
 from .images import CleanFile
 
 STATES = {
@@ -46,7 +46,27 @@ def utcnow() -> datetime:
 
 
 def record_key(tip_id: str) -> str:
+    """The commit point of a report of the first format (sealed to the single office key)."""
     return f"tips/{tip_id}/{RECORD}"
+
+
+@dataclass
+class SingleKeyLock:
+    """How intake encrypted reports before the keyring: everything sealed to one office key.
+    ``functions.core.cases.CaseLock`` is the same shape for the keyring."""
+
+    public_key: PublicKey
+    record_name: str = RECORD
+    attachment_suffix: str = ".sealed"
+
+    def encrypt_attachment(self, data: bytes) -> bytes:
+        return crypto.seal(self.public_key, data)
+
+    def assign_number(self, storage, tip_id: str, received: datetime) -> tuple[str, str | None]:
+        return "", None  # case numbers come with the keyring
+
+    def encrypt_record(self, record: dict) -> bytes:
+        return crypto.seal(self.public_key, json.dumps(record, ensure_ascii=False).encode("utf-8"))
 
 
 def index_storage_key(secret: bytes, receipt: str) -> str:
@@ -61,7 +81,7 @@ class Stored:
 
 
 def exists(storage, secret: bytes, submission_id: str) -> bool:
-    return storage.exists(record_key(receipts.tip_id(secret, submission_id)))
+    return cases.has_record(storage, receipts.tip_id(secret, submission_id))
 
 
 def _index_payload(secret: bytes, receipt: str, tip_id: str, received: datetime) -> bytes:
@@ -78,13 +98,14 @@ def _ensure_index(storage, secret: bytes, receipt: str, tip_id: str, received: d
         return False
 
 
-def store(storage, secret: bytes, public_key: PublicKey, submission_id: str, fields: dict,
-          files: list[CleanFile], now: datetime | None = None) -> Stored:
-    """Store one tip exactly once; returns only after the record is durable. Raises on failure."""
+def store(storage, secret: bytes, lock, submission_id: str, fields: dict, files: list[CleanFile],
+          now: datetime | None = None) -> Stored:
+    """Store one tip exactly once, encrypted as ``lock`` says (``cases.CaseLock`` or ``SingleKeyLock``);
+    returns only after the record is durable. Raises on failure, leaving nothing that counts."""
     now = now or utcnow()
     tip_id = receipts.tip_id(secret, submission_id)
     receipt = receipts.derive(secret, submission_id)
-    if storage.exists(record_key(tip_id)):
+    if cases.has_record(storage, tip_id):
         _ensure_index(storage, secret, receipt, tip_id, now)
         return Stored(receipt, tip_id, existing=True)
 
@@ -92,26 +113,29 @@ def store(storage, secret: bytes, public_key: PublicKey, submission_id: str, fie
     try:
         attachments = []
         for number, item in enumerate(files, start=1):
-            key = f"tips/{tip_id}/attachments/{secrets.token_hex(8)}.sealed"
-            storage.create(key, crypto.seal(public_key, item.data))
+            key = f"tips/{tip_id}/attachments/{secrets.token_hex(8)}{lock.attachment_suffix}"
+            storage.create(key, lock.encrypt_attachment(item.data))
             created.append(key)
             attachments.append({"key": key, "name": f"tep-{number}.{item.extension}",
                                 "content_type": item.content_type, "size": len(item.data)})
         if _ensure_index(storage, secret, receipt, tip_id, now):
             created.append(index_storage_key(secret, receipt))
+        case_number, number_key = lock.assign_number(storage, tip_id, now)
+        if number_key:
+            created.append(number_key)
         record = {
-            "version": 1,
+            "version": 2 if case_number else 1,
             "received": now.isoformat(timespec="seconds"),
             "fields": fields,
             "attachments": attachments,
             "reporter_key": crypto.b64(receipts.reporter_key(secret, receipt)),
+            **({"case_number": case_number} if case_number else {}),
         }
-        plaintext = json.dumps(record, ensure_ascii=False).encode("utf-8")
         try:
-            storage.create(record_key(tip_id), crypto.seal(public_key, plaintext))
+            storage.create(f"tips/{tip_id}/{lock.record_name}", lock.encrypt_record(record))
         except AlreadyExists:
             # A concurrent retry of the same submission committed first: one record, same receipt.
-            _cleanup(storage, [k for k in created if k.startswith("tips/")])
+            _cleanup(storage, [k for k in created if not k.startswith("receipts/")])
             return Stored(receipt, tip_id, existing=True)
     except BaseException:
         _cleanup(storage, created)
@@ -175,7 +199,7 @@ def lookup(storage, secret: bytes, receipt: str) -> dict:
             crypto.box_decrypt(key, _DUMMY)
         except crypto.CryptoError:
             pass
-        storage.exists(record_key("0" * 32))
+        cases.has_record(storage, "0" * 32)
         _event_payloads(storage, "0" * 32)
         return answer
     try:
@@ -183,12 +207,14 @@ def lookup(storage, secret: bytes, receipt: str) -> dict:
     except (crypto.CryptoError, ValueError):
         return answer
     tip_id = entry["tip"]
-    if not storage.exists(record_key(tip_id)):
+    if not cases.has_record(storage, tip_id):
         return answer  # an index entry left by a failed write: no tip
     events = _events(storage, tip_id, key)
     state = current_state(events)
     updated = next((e["time"] for e in reversed(events) if e.get("time")), entry.get("received"))
-    messages = [{"time": e.get("time"), "text": e["message"]} for e in events if e.get("message")]
+    withdrawn = {e["withdraw"] for e in events if e.get("withdraw")}
+    messages = [{"time": e.get("time"), "text": e["message"]} for e in events
+                if e.get("message") and e.get("message_id") not in withdrawn]
     answer.update(found=True, status=state, status_label=STATES[state], received=entry.get("received"),
                   updated=updated, messages=messages)
     return answer
@@ -211,7 +237,7 @@ class Tip:
 
 
 def tip_ids(storage) -> list[str]:
-    """Every committed tip (records only: orphan attachments and index entries are not tips)."""
+    """Every committed tip of the first format (records only: orphan attachments and index entries are not tips)."""
     return [key.split("/")[1] for key in storage.list("tips/") if key.endswith("/" + RECORD) and key.count("/") == 2]
 
 
