@@ -70,7 +70,8 @@ def test_json_submission_is_stored_encrypted_and_answers_a_receipt(client, stora
     [key] = record_keys(storage)
     tip = tips.read(storage, private_key, key.split("/")[1])
     assert tip.fields == {"description": DESCRIPTION, "category": "bao-luc", "commune": "bung-lao", "urgent": True,
-                          "child_age": 9, "location_detail": "", "reporter_name": "", "reporter_phone": "0912345678"}
+                          "child_age": 9, "location_detail": "", "reporter_name": "", "reporter_phone": "0912345678",
+                          "commune_as_typed": "Ẳng Tở"}  # the former name the reporter typed, beside today's commune
     assert "unknown_field" not in str(tip.fields)
 
 

@@ -17,6 +17,7 @@ from ..core import cases, office_keys, receipts, tips
 from ..core.crypto import CryptoError
 from ..core.images import AttachmentError, clean_attachment, megabytes, sniff
 from ..core.places import load_places
+from ..core.text import normalise
 from ..core.tip_forms import FormData, load_hotline, render_form, render_message, render_receipt, render_status
 from ..core.tip_validation import FIELDS, load_categories, message, shown_filename, validate
 from ..pages import render_page
@@ -163,6 +164,8 @@ def submit_tip(request: Request, ctx: Context) -> Response:
             except AttachmentError as exc:
                 return _form_error(request, ctx, exc.status, raw,
                                    {ATTACHMENT_FIELD: f"“{shown_filename(upload.filename)}”: {exc.message}"}, submission_id)
+        # What the reporter typed for the place (a former name, say) stays beside the resolved commune.
+        fields = {**fields, "commune_as_typed": normalise(raw["commune"], multiline=False)[:200]}
         stored = tips.store(ctx.storage, secret, _lock(ctx, fields["commune"]), submission_id, fields, files)
     except (StorageError, CryptoError, OSError) as exc:
         log.error("tip not stored: %s", type(exc).__name__)

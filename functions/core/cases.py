@@ -443,3 +443,79 @@ def _apply(state: CaseState, event: Event, replies: dict[str, dict]) -> None:
         state.closed = kind == "close"
 
 
+
+
+# -- lists and numbers ------------------------------------------------------------------------------------
+
+@dataclass
+class Gap:
+    """A case number taken by a write that then failed: shown in the list, never reused."""
+
+    case_number: str
+
+
+def case_numbers(storage) -> dict[str, str]:
+    """Case number → tip id, from the index entries (``cases/<year>/<number>``)."""
+    numbers = {}
+    for key in storage.list("cases/"):
+        parts = key.split("/")
+        if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():
+            try:
+                numbers[f"{parts[1]}-{int(parts[2]):04d}"] = storage.read(key).decode("ascii")
+            except (NotFound, UnicodeDecodeError):
+                continue
+    return numbers
+
+
+def gaps(storage, numbers: dict[str, str]) -> list[Gap]:
+    """Numbers the counters gave out that no committed case holds (a failed write), per year."""
+    missing = []
+    for year in sorted({n.split("-")[0] for n in numbers} | _counter_years(storage)):
+        highest = storage.increment(f"case-numbers/{year}", 0)
+        for number in range(1, highest + 1):
+            label = f"{year}-{number:04d}"
+            tip = numbers.get(label)
+            if tip is None or not has_record(storage, tip):
+                missing.append(Gap(label))
+    return missing
+
+
+def _counter_years(storage) -> set[str]:
+    return {key.split("/")[1] for key in storage.list("cases/") if key.count("/") == 2}
+
+
+def find_case(storage, case_number: str) -> str:
+    """The tip id of a case number (``2026-0007``, also ``2026-7``); ``CaseError`` if there is none."""
+    try:
+        year, number = case_number.strip().split("-")
+        key = case_index_key(int(year), int(number))
+        tip_id = storage.read(key).decode("ascii")
+    except (ValueError, NotFound, UnicodeDecodeError):
+        raise CaseError(f"Không có hồ sơ số {case_number}.") from None
+    if not has_record(storage, tip_id):
+        raise CaseError(f"Số {case_number} không có hồ sơ (lần ghi đó đã thất bại).")
+    return tip_id
+
+
+# -- reports of the first format -------------------------------------------------------------------------
+
+def migrate(storage, tip_id: str, legacy_key: PrivateKey, lock: CaseLock, now: datetime | None = None) -> str:
+    """Re-wrap a report of the first format for the keyring: a new content key, the attachments
+    re-encrypted with it, a case number, and the new commit point. The old objects stay (create-only).
+    Returns the new case number; ``CaseError`` if it is already migrated or the key cannot open it."""
+    new_key, old_key = record_keys(tip_id)
+    if storage.exists(new_key):
+        raise CaseError(f"Tin báo {tip_id} đã được chuyển sang hồ sơ mới.")
+    old = _open_legacy(storage, tip_id, old_key, legacy_key)
+    received = datetime.fromisoformat(old.received)
+    attachments = []
+    for attachment in old.attachments:
+        key = f"tips/{tip_id}/attachments/{secrets.token_hex(8)}{lock.attachment_suffix}"
+        storage.create(key, lock.encrypt_attachment(crypto.unseal(legacy_key, storage.read(attachment["key"]))))
+        attachments.append({**attachment, "key": key})
+    case_number, _index = lock.assign_number(storage, tip_id, received)
+    record = {"version": 2, "received": old.received, "fields": old.fields, "attachments": attachments,
+              "reporter_key": crypto.b64(old.reporter_key), "case_number": case_number,
+              "migrated": (now or utcnow()).isoformat(timespec="seconds")}
+    storage.create(new_key, lock.encrypt_record(record))
+    return case_number
