@@ -82,11 +82,11 @@ ACTIONS = {
 # Concurrent appends by one officer (two computers) race for the same seq; each round has one winner.
 MAX_APPEND_ATTEMPTS = 32
 
-_OFFICER = re.compile(r"^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$")  # also a valid storage key segment
-_SUBJECT = re.compile(r"^[A-Za-z0-9._-]{0,64}$")  # no spaces, no letters with diacritics: no prose
-_ENTRY_FILE = re.compile(r"^(\d{10})\.json$")
-_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
-_HASH = re.compile(r"^[0-9a-f]{64}$")
+_OFFICER = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}")  # also a valid storage key segment
+_SUBJECT = re.compile(r"[A-Za-z0-9._-]{0,64}")  # no spaces, no letters with diacritics: no prose
+_ENTRY_FILE = re.compile(r"([0-9]{10})\.json")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z")
+_HASH = re.compile(r"[0-9a-f]{64}")
 
 
 class AuditConflict(Exception):
@@ -117,7 +117,7 @@ def digest(data: bytes) -> str:
 
 
 def _check_officer(officer_id: str) -> str:
-    if not isinstance(officer_id, str) or not _OFFICER.match(officer_id):
+    if not isinstance(officer_id, str) or not _OFFICER.fullmatch(officer_id):
         raise ValueError(f"invalid officer id: {officer_id!r}")
     return officer_id
 
@@ -134,7 +134,7 @@ def _chain_files(storage, officer_id: str) -> list[tuple[int, str]]:
     prefix = f"{PREFIX}{officer_id}/"
     files = []
     for key in storage.list(prefix):
-        match = _ENTRY_FILE.match(key[len(prefix):])
+        match = _ENTRY_FILE.fullmatch(key[len(prefix):])
         if match and int(match.group(1)) >= 1:
             files.append((int(match.group(1)), key))
     return files
@@ -147,7 +147,7 @@ def append(storage, officer_id: str, signing_key: nacl.signing.SigningKey, actio
     _check_officer(officer_id)
     if action not in ACTIONS:
         raise ValueError(f"unknown audit action: {action!r}")
-    if not isinstance(subject, str) or not _SUBJECT.match(subject):
+    if not isinstance(subject, str) or not _SUBJECT.fullmatch(subject):
         raise ValueError("audit subject must be an identifier (at most 64 of A-Z a-z 0-9 . _ -)")
     stamp = _utc_seconds(now)
     for attempt in range(1, MAX_APPEND_ATTEMPTS + 1):
@@ -197,9 +197,9 @@ def _well_formed(entry: dict, data: bytes) -> bool:
     texts = ("format", "officer", "time", "action", "subject", "prev")
     if not all(isinstance(entry[name], str) for name in texts):
         return False
-    prev_ok = entry["prev"] == "" if seq == 1 else bool(_HASH.match(entry["prev"]))
-    return (entry["format"] == FORMAT and entry["action"] in ACTIONS and bool(_TIME.match(entry["time"]))
-            and bool(_SUBJECT.match(entry["subject"])) and prev_ok)
+    prev_ok = entry["prev"] == "" if seq == 1 else bool(_HASH.fullmatch(entry["prev"]))
+    return (entry["format"] == FORMAT and entry["action"] in ACTIONS and bool(_TIME.fullmatch(entry["time"]))
+            and bool(_SUBJECT.fullmatch(entry["subject"])) and prev_ok)
 
 
 def _decode(data: bytes) -> dict | None:
@@ -279,8 +279,8 @@ def _officers(storage) -> dict[str, list[tuple[int, str]]]:
     grouped: dict[str, list[tuple[int, str]]] = {}
     for key in storage.list(PREFIX):
         parts = key[len(PREFIX):].split("/")
-        match = _ENTRY_FILE.match(parts[-1]) if len(parts) == 2 else None
-        if match and int(match.group(1)) >= 1 and _OFFICER.match(parts[0]):
+        match = _ENTRY_FILE.fullmatch(parts[-1]) if len(parts) == 2 else None
+        if match and int(match.group(1)) >= 1 and _OFFICER.fullmatch(parts[0]):
             grouped.setdefault(parts[0], []).append((int(match.group(1)), key))
         else:
             grouped.setdefault("", []).append((0, key))
