@@ -42,8 +42,10 @@ storage (printed with the monthly report, say) and pass it back as ``verify(...,
 reports the entries that vanished (``missing``) and an entry that was rewritten since (``altered``).
 Anyone holding an officer's signing key can, of course, write whatever that officer could.
 
-Two appends whose bytes are identical (same officer, action, subject, second and predecessor, from
-two computers at once) are one entry: the signature is deterministic, so they are indistinguishable.
+Two racing appends can produce identical bytes (same officer, action, subject, second and predecessor;
+Ed25519 signatures are deterministic). The loser normally gets ``AlreadyExists`` and appends after the
+winner, but the S3 backend takes a retried write that finds its own bytes for its own success, so in
+that rare case the two are stored as one entry: the log then says it happened, not how many times.
 
 ``append`` lists the officer's whole prefix to find the newest entry: fine for thousands of entries;
 a much longer log would want a listing that starts after a given key.
