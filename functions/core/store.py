@@ -40,7 +40,7 @@ class StorageUnavailable(StorageError):
 
 
 def check_key(key: str) -> str:
-    if not _KEY.match(key) or len(key) > 512:
+    if not _KEY.fullmatch(key) or len(key) > 512:
         raise ValueError(f"invalid storage key: {key!r}")
     return key
 
