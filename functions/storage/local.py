@@ -46,10 +46,13 @@ class LocalStorage:
         return self._path(key).is_file()
 
     def list(self, prefix: str = "") -> Iterator[str]:
-        if not self.root.is_dir():
+        # Walk only the folder the prefix lies in: the cost follows what is listed, not the whole store.
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        top = self.root / folder if folder else self.root
+        if not top.is_dir() or (folder and (".." in folder.split("/") or folder.startswith("."))):
             return iter(())
         keys = []
-        for dirpath, dirnames, filenames in os.walk(self.root):
+        for dirpath, dirnames, filenames in os.walk(top):
             dirnames[:] = [d for d in dirnames if not d.startswith(".")]
             rel = Path(dirpath).relative_to(self.root)
             for name in filenames:
