@@ -61,8 +61,3 @@ def error_body(status: int, code: str, message: str | None = None,
             "fields": dict(fields or {}),
         }
     }
-
-
-def json_error(status: int, code: str | None = None, message: str | None = None,
-               fields: Mapping[str, str] | None = None, headers: dict | None = None) -> Response:
-    return ApiError(status, code, message, fields).response(headers)
