@@ -169,9 +169,9 @@ def chromium():
 
 
 def pytest_collection_modifyitems(config, items):
-    """Under ``--dist loadgroup`` (pyproject addopts), a module with a module-scoped fixture (a site
-    variant built, a template transformed, its own SeaweedFS) runs on one worker, so that fixture is
-    made once; the other tests are spread one by one. Session fixtures exist once per worker."""
+    """Under ``--dist loadgroup`` (pyproject addopts), the tests of a module that use a module-scoped
+    fixture (a site variant built, a template transformed, its own SeaweedFS) run on one worker, so that
+    fixture is made once; the other tests are spread one by one. Session fixtures exist once per worker."""
     if not config.pluginmanager.hasplugin("xdist"):
         return
     for item in items:
