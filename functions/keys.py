@@ -2,10 +2,14 @@
 
 - Production: the office runs ``bvte keys generate`` on an officer's computer and sets
   ``BVTE_PUBLIC_KEY`` (base64) where the functions run; the private key never leaves that computer.
-- Local development: ``bvte serve`` calls ``ensure_dev_keypair``; when no public key is
-  configured and none exists in ``data_dir/keys/``, it creates a DEVELOPMENT pair there whose
-  private key is protected by the fixed passphrase ``DEV_PASSPHRASE`` (printed by ``serve``):
-  it is for trying the tools, never for real reports.
+- The office root (``bvte office init``): its public key in ``data_dir/keys/office-root.pub`` (or
+  ``BVTE_OFFICE_PUBLIC_KEY``); with it, reports are sealed for the signed keyring.
+- Local development: ``bvte serve`` calls ``ensure_dev_office``; on a data directory with no office
+  key of its own it creates a DEVELOPMENT office there — a root key, ``office-root.pub`` and one
+  officer ``can-bo-phat-trien`` covering every commune — whose key files are protected by the fixed
+  passphrase ``DEV_PASSPHRASE`` (printed by ``serve``): it is for trying the tools, never for real
+  reports. ``ensure_dev_keypair`` makes the development pair of the first format (single office key),
+  still used by the tests of ``bvte tips``.
 """
 
 from __future__ import annotations
@@ -59,7 +63,8 @@ def ensure_dev_keypair(config: Config) -> Path | None:
 
 
 def is_dev_key(private_path: Path) -> bool:
-    return (Path(private_path).parent / DEV_MARKER).exists()
+    folder = Path(private_path).parent
+    return (folder / DEV_MARKER).exists() or (folder / DEV_OFFICE_MARKER).exists()
 
 
 def load_public_key(config: Config) -> PublicKey:
@@ -91,3 +96,73 @@ def load_office_root(config: Config):
     except FileNotFoundError:
         return None
 
+
+
+# -- the development office ------------------------------------------------------------------------
+
+DEV_ROOT_KEY_NAME = "office-root.key"
+DEV_OFFICER_ID = "can-bo-phat-trien"
+DEV_OFFICER_NAME = "Cán bộ PHÁT TRIỂN (chỉ để thử)"
+DEV_OFFICE_MARKER = "VAN-PHONG-PHAT-TRIEN.txt"
+DEV_OFFICE_NOTE = (
+    "Văn phòng PHÁT TRIỂN do `bvte serve` tạo, chỉ để thử: khóa gốc " + DEV_ROOT_KEY_NAME + " và cán bộ "
+    + DEV_OFFICER_ID + " (mọi xã, khóa " + DEV_OFFICER_ID + ".key). Mật khẩu của cả hai tệp khóa: "
+    + DEV_PASSPHRASE + "\nKhông dùng cho tin báo thật: văn phòng thật tạo khóa gốc bằng `bvte office init` "
+    "trên một thư mục dữ liệu mới.\n"
+)
+
+
+def next_keyring_base(storage, current):
+    """``current`` renumbered after the highest version present in storage, valid or not, so that
+    ``with_officer``/``without_officer`` give a free version number: versions are create-only, and one
+    that does not verify (another root's, or junk) would otherwise block every later change."""
+    from dataclasses import replace
+
+    from .core.office_keys import KEYRING_PREFIX
+
+    taken = [int(name) for name in (key[len(KEYRING_PREFIX):].split(".")[0] for key in storage.list(KEYRING_PREFIX))
+             if name.isascii() and name.isdigit()]
+    return replace(current, version=max([current.version, *taken]))
+
+
+def dev_officer_key(config: Config) -> Path:
+    return keys_dir(config) / f"{DEV_OFFICER_ID}.key"
+
+
+def has_dev_office(config: Config) -> bool:
+    return (keys_dir(config) / DEV_OFFICE_MARKER).exists()
+
+
+def ensure_dev_office(config: Config, storage=None) -> Path | None:
+    """Create the development office if the data directory has no office key of its own; its folder,
+    or None. Skipped when a root or a single office key is configured, or when ``data_dir/keys`` holds
+    a root or a single key that is not a development one (a real office's intake is never redirected).
+    The root's public file is written last: intake seals for the keyring once it exists."""
+    from .core import office_keys
+
+    if config.office_public_key or config.public_key:
+        return None
+    directory = keys_dir(config)
+    if (directory / ROOT_PUBLIC_NAME).exists() or (directory / DEV_ROOT_KEY_NAME).exists():
+        return None
+    if (directory / PUBLIC_NAME).exists() and not (directory / DEV_MARKER).exists():
+        return None
+    if storage is None:
+        from .storage import open_storage
+
+        storage = open_storage(config)
+    root, officer = office_keys.Identity.generate(), office_keys.Identity.generate()
+    try:
+        create_file(directory / DEV_OFFICE_MARKER, DEV_OFFICE_NOTE.encode("utf-8"), 0o644)
+        # Interactive cost: development keys guard nothing real and should open quickly.
+        create_file(directory / DEV_ROOT_KEY_NAME, office_keys.protect(root, DEV_PASSPHRASE, "interactive"), 0o600)
+        create_file(directory / f"{DEV_OFFICER_ID}.key",
+                    office_keys.protect(officer, DEV_PASSPHRASE, "interactive"), 0o600)
+        keyring = next_keyring_base(storage, office_keys.EMPTY_KEYRING).with_officer(
+            office_keys.Officer(DEV_OFFICER_ID, DEV_OFFICER_NAME, (office_keys.ALL_COMMUNES,), officer.verify_key))
+        office_keys.publish_keyring(storage, keyring, root)
+        create_file(directory / ROOT_PUBLIC_NAME,
+                    (office_keys.verify_key_text(root.verify_key) + "\n").encode("ascii"), 0o644)
+    except (FileExistsError, office_keys.OfficeKeyError):
+        return None  # created concurrently by another process
+    return directory

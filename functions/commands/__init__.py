@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 
-@click.group(help="Công cụ của văn phòng bảo vệ trẻ em: phục vụ trang web, khóa, đọc tin báo, đánh giá.")
+@click.group(help="Công cụ của văn phòng bảo vệ trẻ em: phục vụ trang web, khóa, hồ sơ tin báo, nhật ký, đánh giá.")
 def main() -> None:
     pass
 
@@ -14,7 +14,7 @@ def _register() -> None:
     from . import serve
 
     main.add_command(serve.serve)
-    for name in ("keys", "tips", "communes", "assessments", "data", "console"):
+    for name in ("office", "officers", "cases", "audit", "keys", "tips", "communes", "assessments", "data", "console"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["group"])
         except ModuleNotFoundError as exc:

@@ -55,14 +55,15 @@ def prepare(config: Config) -> list[str]:
     """First-run set-up of the data directory; returns what it did, to tell the person."""
     notes = []
     Path(config.data_dir).mkdir(parents=True, exist_ok=True)
-    from ..keys import DEV_PASSPHRASE, ensure_dev_keypair
+    from ..keys import DEV_OFFICER_ID, DEV_PASSPHRASE, DEV_ROOT_KEY_NAME, ensure_dev_office
 
-    created = ensure_dev_keypair(config)
+    created = ensure_dev_office(config)
     if created:
         notes.append(
-            f"Đã tạo cặp khóa PHÁT TRIỂN tại {created} (chỉ để thử, không dùng thật; "
-            f"mật khẩu khóa riêng: {DEV_PASSPHRASE}). "
-            "Dùng `bvte keys generate` cho khóa của văn phòng."
+            f"Đã tạo văn phòng PHÁT TRIỂN tại {created} (chỉ để thử, không dùng thật): khóa gốc "
+            f"{DEV_ROOT_KEY_NAME} và cán bộ {DEV_OFFICER_ID} phụ trách mọi xã ({DEV_OFFICER_ID}.key); "
+            f"mật khẩu của cả hai khóa: {DEV_PASSPHRASE}. Xem hồ sơ: `bvte cases list`. "
+            "Văn phòng thật tạo khóa gốc bằng `bvte office init` trên một thư mục dữ liệu mới."
         )
     return notes
 

@@ -1,0 +1,398 @@
+"""``bvte cases``: the case records an officer can open — list, read, and write signed events (internal
+notes, messages to the reporter, the public status, withdrawals, handover). A case is named by its
+case number (``2026-0007``). Every access and write is appended to the officer's audit log."""
+
+from __future__ import annotations
+
+import functools
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from ..core import cases, office_keys
+from ..core.places import PlacesError, load_places
+from ..core.text import fold, normalise
+from ..core.tip_validation import load_categories
+from ..storage import NotFound
+from ..storage.files import create_file
+from .session import PASSPHRASE_HELP, Actor, Session, data_dir_option, key_option, storage_errors, vietnam_time
+
+STATE_HELP = ", ".join(f"{code} ({label})" for code, label in cases.PUBLIC_STATES.items())
+GAP_TEXT = "số bị bỏ trống (lần ghi thất bại)"
+UNKNOWN_PLACE = "Không rõ xã"
+
+
+@dataclass
+class Context:
+    session: Session
+    actor: Actor
+
+
+@click.group("cases", help="Hồ sơ tin báo mà khóa của bạn mở được (giải mã trên máy này). " + PASSPHRASE_HELP)
+def group() -> None:
+    pass
+
+
+def officer_command(function):
+    """``--data-dir`` and ``--key`` on every subcommand; the function gets ``(session, key path)`` first."""
+
+    @data_dir_option
+    @key_option
+    @functools.wraps(function)
+    def command(data_dir: Path | None, key_path: Path | None, **kwargs):
+        return function((Session(data_dir), key_path), **kwargs)
+
+    return command
+
+
+def _open_session(obj) -> Context:
+    session, key_path = obj
+    return Context(session, session.unlock(key_path))
+
+
+# -- labels ----------------------------------------------------------------------------------------------
+
+def _labels(session: Session) -> tuple[dict[str, str], object | None]:
+    try:
+        categories = {c.id: c.label for c in load_categories(session.config.content_dir)}
+    except ValueError:
+        categories = {}
+    try:
+        places = load_places(session.config.content_dir)
+    except PlacesError:
+        places = None
+    return categories, places
+
+
+def commune_text(places, fields: dict) -> str:
+    """Today's name of the commune, plus what the reporter typed when that was something else:
+    "xã Búng Lao (người báo ghi: Ẳng Tở)"."""
+    commune_id = str(fields.get("commune", ""))
+    commune = places.get(commune_id) if places is not None else None
+    shown = commune.label if commune else (UNKNOWN_PLACE if commune_id == office_keys.UNKNOWN_COMMUNE else commune_id)
+    typed = str(fields.get("commune_as_typed", "")).strip()
+    same = {fold(commune_id), fold(commune_id.replace("-", " ")), fold(shown)}
+    if commune:
+        same |= {fold(commune.name)}
+    if commune_id == office_keys.UNKNOWN_COMMUNE:
+        same |= {fold("không rõ"), fold("không biết")}
+    if typed and fold(typed) not in same:
+        return f"{shown} (người báo ghi: {typed})"
+    return shown
+
+
+def canonical_number(text: str) -> str:
+    try:
+        year, number = text.strip().split("-")
+        return f"{int(year)}-{int(number):04d}"
+    except ValueError:
+        raise click.ClickException(f"Số hồ sơ có dạng NĂM-SỐ, ví dụ 2026-0007 (nhận được “{text}”).") from None
+
+
+def _number_key(number: str) -> tuple[int, int]:
+    year, seq = number.split("-")
+    return int(year), int(seq)
+
+
+# -- opening ------------------------------------------------------------------------------------------------
+
+@dataclass
+class Opened:
+    number: str
+    case: cases.Case
+    events: list[cases.Event]
+    state: cases.CaseState
+
+
+def _open(ctx: Context, case_number: str, action: str | None = "open_case") -> Opened:
+    """Find and decrypt one case for the acting key; the access is audited before anything is shown."""
+    number = canonical_number(case_number)
+    session, actor = ctx.session, ctx.actor
+    with storage_errors():
+        try:
+            tip_id = cases.find_case(session.storage, number)
+            case = cases.open_case(session.storage, tip_id, actor.identity, actor.officer_id)
+        except cases.CaseError as exc:
+            raise click.ClickException(str(exc)) from None
+        if action:
+            session.audit(actor, action, number)
+        events = cases.read_events(session.storage, case, session.root, session.versions)
+    return Opened(number, case, events, cases.replay(events))
+
+
+def _readable(ctx: Context) -> tuple[list[dict], int]:
+    """Every case the acting key opens, as list rows, and how many reports are still of the first format."""
+    session, actor = ctx.session, ctx.actor
+    categories, places = _labels(session)
+    opened_before = {e.get("subject") for e in _own_entries(session, actor) if e.get("action") == "open_case"}
+    rows, legacy = [], 0
+    with storage_errors():
+        for tip_id in cases.tip_ids(session.storage):
+            if not session.storage.exists(cases.record_keys(tip_id)[0]):
+                legacy += 1
+                continue
+            try:
+                case = cases.open_case(session.storage, tip_id, actor.identity, actor.officer_id)
+            except cases.CaseError:
+                continue  # not sealed or granted to this key
+            state = cases.replay(cases.read_events(session.storage, case, session.root, session.versions))
+            fields = case.fields
+            rows.append({
+                "case_number": case.case_number, "received": case.received,
+                "received_vietnam": vietnam_time(case.received),
+                "commune": fields.get("commune", ""), "commune_as_typed": fields.get("commune_as_typed", ""),
+                "commune_label": commune_text(places, fields),
+                "category": fields.get("category", ""),
+                "category_label": categories.get(fields.get("category"), fields.get("category", "")),
+                "urgent": bool(fields.get("urgent")), "public_status": state.public_status,
+                "public_status_label": cases.PUBLIC_STATES[state.public_status], "closed": state.closed,
+                "unread": case.case_number not in opened_before, "unverified_events": len(state.unverified),
+                "conflicts": len(state.conflicts), "gap": False,
+            })
+    return rows, legacy
+
+
+def _own_entries(session: Session, actor: Actor) -> list[dict]:
+    """The acting key's own audit entries: a case this key never opened is shown as unread."""
+    from ..core import audit
+
+    with storage_errors():
+        return audit.entries(session.storage, actor.audit_id)
+
+
+# -- commands -------------------------------------------------------------------------------------------------
+
+@group.command("list", help="Các hồ sơ bạn mở được, mới nhất trước: số hồ sơ, giờ nhận (giờ Việt Nam), xã, loại, "
+                            "mức gấp, trạng thái công khai, đã đóng, chưa đọc; cả các số bị bỏ trống.")
+@click.option("--json", "as_json", is_flag=True, help="In dạng JSON (được ghi vào nhật ký như một lần xuất dữ liệu).")
+@officer_command
+def list_cases(obj, as_json: bool) -> None:
+    ctx = _open_session(obj)
+    rows, legacy = _readable(ctx)
+    with storage_errors():
+        gap_rows = [{"case_number": g.case_number, "gap": True}
+                    for g in cases.gaps(ctx.session.storage, cases.case_numbers(ctx.session.storage))]
+    every = sorted(rows + gap_rows, key=lambda r: _number_key(r["case_number"]) if r["case_number"] else (0, 0),
+                   reverse=True)
+    if as_json:
+        ctx.session.audit(ctx.actor, "export")
+        click.echo(json.dumps({"cases": every, "legacy_reports": legacy}, ensure_ascii=False, indent=1))
+        return
+    if every:
+        _print_rows(every)
+        click.echo(f"{len(rows)} hồ sơ bạn mở được." + (f" {len(gap_rows)} số bị bỏ trống." if gap_rows else ""))
+    else:
+        click.echo("Chưa có hồ sơ nào bạn mở được.")
+    if legacy:
+        click.echo(f"{legacy} tin báo lưu theo cách cũ chưa chuyển: chạy `bvte office migrate`.")
+
+
+def _print_rows(every: list[dict]) -> None:
+    click.echo(f"{'Số hồ sơ':<10} {'Nhận lúc (giờ VN)':<17} {'Gấp':<4} {'Công khai':<14} {'Đóng':<5} "
+               f"{'Chưa đọc':<9} Loại · Xã")
+    for row in every:
+        if row["gap"]:
+            click.echo(f"{row['case_number']} — {GAP_TEXT}")
+            continue
+        marks = " · ⚠ có sự kiện không xác thực" if row["unverified_events"] else ""
+        marks += " · ⚠ xung đột" if row["conflicts"] else ""
+        click.echo(f"{row['case_number']:<10} {row['received_vietnam']:<17} {'GẤP' if row['urgent'] else '':<4} "
+                   f"{row['public_status_label']:<14} {'đóng' if row['closed'] else '':<5} "
+                   f"{'chưa đọc' if row['unread'] else '':<9} {row['category_label']} · {row['commune_label']}{marks}")
+
+
+def _event_text(event: cases.Event) -> str:
+    payload, kind = event.payload, event.kind
+    if kind == "note":
+        return str(payload.get("text", ""))
+    if kind == "reply":
+        return f"[tin nhắn {payload.get('message_id', '?')}] {payload.get('text', '')}"
+    if kind == "withdraw":
+        return f"rút tin nhắn {payload.get('message_id', '?')} — lý do: {payload.get('reason', '')}"
+    if kind == "status":
+        return cases.PUBLIC_STATES.get(payload.get("state"), str(payload.get("state", "")))
+    if kind in ("grant", "assign"):
+        return str(payload.get("officer", ""))
+    if kind == "step":
+        return f"bước {payload.get('step', '?')}"
+    return ", ".join(f"{k}: {v}" for k, v in payload.items()) if payload else ""
+
+
+def _author(event: cases.Event) -> str:
+    return "khóa gốc" if event.author == cases.ROOT else event.author
+
+
+def _short(event: cases.Event) -> str:
+    return f"{vietnam_time(event.time)} {_author(event)} ({cases.KINDS.get(event.kind, event.kind)})"
+
+
+def _print_case(opened: Opened, session: Session) -> None:
+    case, state, fields = opened.case, opened.state, opened.case.fields
+    categories, places = _labels(session)
+    lines = [
+        ("Số hồ sơ", opened.number), ("Nhận lúc", f"{vietnam_time(case.received)} (giờ Việt Nam)"),
+        ("Trạng thái công khai", cases.PUBLIC_STATES[state.public_status]),
+        ("Hồ sơ", "đã đóng" if state.closed else "đang mở"),
+        ("Gấp", "có" if fields.get("urgent") else "không"),
+        ("Loại", categories.get(fields.get("category"), fields.get("category", ""))),
+        ("Xã", commune_text(places, fields)),
+        ("Nơi cụ thể", fields.get("location_detail") or "—"),
+        ("Tuổi của trẻ", "—" if fields.get("child_age") is None else str(fields["child_age"])),
+        ("Người báo tin", fields.get("reporter_name") or "(không để tên)"),
+        ("Điện thoại", fields.get("reporter_phone") or "(không để số)"),
+        ("Người mở được", ", ".join(sorted({h.split("/", 1)[-1] for h in case.holders} | set(state.granted)))),
+    ]
+    if state.assigned:
+        lines.append(("Phân công", state.assigned))
+    for name, value in lines:
+        click.echo(f"{name + ':':<22} {value}")
+    click.echo("Mô tả:")
+    for line in str(fields.get("description", "")).splitlines():
+        click.echo("  " + line)
+    click.echo(f"Tệp đính kèm: {len(case.attachments)}")
+    for a in case.attachments:
+        click.echo(f"  {a.get('name')} ({a.get('content_type')}, {a.get('size', 0):,} byte)".replace(",", "."))
+    click.echo("Diễn biến:" if opened.events else "Diễn biến: chưa có.")
+    for event in opened.events:
+        text = _event_text(event)
+        line = f"  {vietnam_time(event.time) if event.time else '?':<16} {_author(event):<20} {event.label}"
+        line += f": {text}" if text else ""
+        if not event.verified:
+            line += f" — {event.problem}, không được tính"
+        click.echo(line)
+    withdrawn = [r for r in state.replies if r["withdrawn"]]
+    for reply in withdrawn:
+        w = reply["withdrawn"]
+        click.echo(f"Tin nhắn {reply['message_id']} đã rút lúc {vietnam_time(w['time'])} bởi {w['by']}: "
+                   f"{w['reason']} (người báo tin không còn thấy).")
+    for first, second in state.conflicts:
+        click.echo(f"XUNG ĐỘT: {_short(first)} và {_short(second)} cùng nối tiếp một sự kiện (hai người ghi cùng "
+                   "lúc). Cả hai được giữ và tính; hãy xem lại.")
+
+
+@group.command("show", help="Toàn bộ một hồ sơ: nội dung, tệp đính kèm, diễn biến (sự kiện “không xác thực” "
+                            "được đánh dấu và không được tính).")
+@click.argument("case_number")
+@click.option("--save-attachments", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Lưu tệp đính kèm (đã giải mã) vào thư mục này.")
+@officer_command
+def show(obj, case_number: str, save_attachments: Path | None) -> None:
+    ctx = _open_session(obj)
+    opened = _open(ctx, case_number)
+    _print_case(opened, ctx.session)
+    if save_attachments is None:
+        return
+    save_attachments.mkdir(parents=True, exist_ok=True)
+    for a in opened.case.attachments:
+        # The name comes from the record; only its last part, so it cannot leave the chosen folder.
+        name = str(a.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1].lstrip(".") or "tep"
+        target = save_attachments / f"{opened.number}-{name}"
+        if target.exists():
+            raise click.ClickException(f"{target} đã có: không ghi đè.")
+        ctx.session.audit(ctx.actor, "save_attachment", opened.number)
+        with storage_errors():
+            try:
+                data = cases.read_attachment(ctx.session.storage, opened.case, a)
+            except (NotFound, cases.CaseError, ValueError) as exc:
+                raise click.ClickException(f"Không đọc được {a.get('name')}: {type(exc).__name__}") from None
+        try:
+            create_file(target, data, 0o600)
+        except FileExistsError:
+            raise click.ClickException(f"{target} đã có: không ghi đè.") from None
+        click.echo(f"Đã lưu {target}")
+
+
+def _write(obj, case_number: str, act, done: str, action: str = "write_event") -> None:
+    """Open the case, append one signed event after what was read, audit the write, confirm."""
+    ctx = _open_session(obj)
+    opened = _open(ctx, case_number, action=None)
+    with storage_errors():
+        try:
+            act(ctx, opened)
+        except cases.CaseError as exc:
+            raise click.ClickException(str(exc)) from None
+    # Logged once the write is durable: the log never claims a write that did not happen.
+    ctx.session.audit(ctx.actor, action, opened.number)
+    click.echo(f"{opened.number}: {done}")
+
+
+@group.command("note", help="Ghi chú nội bộ (chỉ cán bộ mở được hồ sơ đọc được; người báo tin không bao giờ thấy).")
+@click.argument("case_number")
+@click.option("--text", required=True, help="Nội dung ghi chú.")
+@officer_command
+def note(obj, case_number: str, text: str) -> None:
+    text = normalise(text)
+    if not text.strip():
+        raise click.ClickException("Ghi chú trống.")
+    _write(obj, case_number, lambda ctx, o: cases.write_event(
+        ctx.session.storage, o.case, ctx.actor.author, ctx.actor.identity, "note", {"text": text}, o.events),
+        "đã ghi chú nội bộ.")
+
+
+@group.command("reply", help="Nhắn cho người báo tin: họ đọc được khi tra cứu bằng mã tin báo.")
+@click.argument("case_number")
+@click.option("--text", required=True, help="Nội dung tin nhắn.")
+@officer_command
+def reply(obj, case_number: str, text: str) -> None:
+    _write(obj, case_number, lambda ctx, o: cases.reply(
+        ctx.session.storage, o.case, ctx.actor.author, ctx.actor.identity, normalise(text), o.events),
+        "đã gửi tin nhắn cho người báo tin.")
+
+
+@group.command("withdraw", help="Rút lại một tin nhắn đã gửi (mã tin nhắn: xem `bvte cases show`): người báo tin "
+                                "không còn thấy; hồ sơ giữ lại tin nhắn, ai rút và vì sao.")
+@click.argument("case_number")
+@click.argument("message_id")
+@click.option("--reason", required=True, help="Lý do rút lại.")
+@officer_command
+def withdraw(obj, case_number: str, message_id: str, reason: str) -> None:
+    _write(obj, case_number, lambda ctx, o: cases.withdraw(
+        ctx.session.storage, o.case, ctx.actor.author, ctx.actor.identity, message_id, normalise(reason), o.events),
+        f"đã rút tin nhắn {message_id}.")
+
+
+@group.command("status", help=f"Đặt trạng thái công khai mà người báo tin thấy. Trạng thái: {STATE_HELP}.")
+@click.argument("case_number")
+@click.argument("state", type=click.Choice(list(cases.PUBLIC_STATES)))
+@officer_command
+def status(obj, case_number: str, state: str) -> None:
+    _write(obj, case_number, lambda ctx, o: cases.set_public_status(
+        ctx.session.storage, o.case, ctx.actor.author, ctx.actor.identity, state, o.events),
+        f"trạng thái công khai → {cases.PUBLIC_STATES[state]}.")
+
+
+@group.command("close", help="Đóng hồ sơ (nội bộ; trạng thái người báo tin thấy đặt bằng `status`).")
+@click.argument("case_number")
+@officer_command
+def close(obj, case_number: str) -> None:
+    _write(obj, case_number, lambda ctx, o: cases.write_event(
+        ctx.session.storage, o.case, ctx.actor.author, ctx.actor.identity, "close", {}, o.events), "đã đóng hồ sơ.")
+
+
+@group.command("reopen", help="Mở lại hồ sơ đã đóng.")
+@click.argument("case_number")
+@officer_command
+def reopen(obj, case_number: str) -> None:
+    _write(obj, case_number, lambda ctx, o: cases.write_event(
+        ctx.session.storage, o.case, ctx.actor.author, ctx.actor.identity, "reopen", {}, o.events), "đã mở lại hồ sơ.")
+
+
+@group.command("grant", help="Chia sẻ hồ sơ cho một cán bộ khác (bàn giao): khóa của hồ sơ được niêm phong cho "
+                             "người đó; việc chia sẻ được ghi vào hồ sơ.")
+@click.argument("case_number")
+@click.argument("officer_id")
+@officer_command
+def grant(obj, case_number: str, officer_id: str) -> None:
+    session, _ = obj
+    colleague = session.keyring.officer(officer_id)
+    if colleague is None:
+        raise click.ClickException(f"Không có cán bộ “{officer_id}” trong danh sách (bvte officers list).")
+
+    def act(ctx: Context, opened: Opened) -> None:
+        if f"officer/{officer_id}" in opened.case.holders or officer_id in opened.state.granted:
+            raise cases.CaseError(f"{officer_id} đã mở được hồ sơ này.")
+        cases.grant(session.storage, opened.case, ctx.actor.author, ctx.actor.identity, colleague, opened.events)
+
+    _write(obj, case_number, act, f"đã chia sẻ cho {officer_id}.", action="grant")
