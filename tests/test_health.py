@@ -37,14 +37,25 @@ def test_storage_failure_escaping_a_handler_is_a_503_in_the_error_shape(app):
     assert "disk gone" not in response.get_data(as_text=True)
 
 
-def test_serve_prepares_a_development_key_pair_and_says_so(tmp_path):
+def test_serve_prepares_a_development_office_and_says_so(tmp_path):
     from functions.commands.serve import prepare
     from functions.config import Config
-    from functions.keys import DEV_PASSPHRASE
+    from functions.core import office_keys
+    from functions.keys import DEV_OFFICER_ID, DEV_PASSPHRASE, load_office_root
+    from functions.storage import open_storage
 
-    notes = prepare(Config(data_dir=tmp_path / "var"))
+    config = Config(data_dir=tmp_path / "var")
+    notes = prepare(config)
     assert len(notes) == 1 and "PHÁT TRIỂN" in notes[0] and DEV_PASSPHRASE in notes[0]
-    assert (tmp_path / "var" / "keys").is_dir()
+    folder = tmp_path / "var" / "keys"
+    assert folder.is_dir() and "PHÁT TRIỂN" in (folder / "VAN-PHONG-PHAT-TRIEN.txt").read_text()
+    root = office_keys.unlock((folder / "office-root.key").read_bytes(), DEV_PASSPHRASE)
+    assert bytes(load_office_root(config)) == bytes(root.verify_key)  # intake seals for this office
+    officer = office_keys.unlock((folder / f"{DEV_OFFICER_ID}.key").read_bytes(), DEV_PASSPHRASE)
+    keyring = office_keys.current_keyring(open_storage(config), root.verify_key)
+    [listed] = keyring.officers
+    assert listed.id == DEV_OFFICER_ID and "PHÁT TRIỂN" in listed.name
+    assert bytes(listed.verify_key) == bytes(officer.verify_key) and listed.covers("bung-lao")
     assert prepare(Config(data_dir=tmp_path / "var")) == []  # once only
 
 

@@ -72,7 +72,7 @@ def init(root_key: Path, kdf: str, data_dir: Path | None) -> None:
 
 def _read_paper_lines() -> str:
     """The 8 lines: asked one by one on a terminal, else read from standard input."""
-    stdin = click.get_text_stream("stdin")
+    stdin = sys.stdin
     lines: list[str] = []
     interactive = stdin.isatty()
     if interactive:
