@@ -402,3 +402,45 @@ def test_no_development_office_beside_a_real_one(runner, config, tmp_path):
     configured = Config(data_dir=tmp_path / "other",
                         office_public_key=office_keys.verify_key_text(office_keys.Identity.generate().verify_key))
     assert prepare(configured) == [] and not keys_dir(configured).exists()
+
+
+def test_show_reports_two_concurrent_writes_as_a_conflict_keeping_both(office, client):
+    from functions.storage import open_storage
+
+    post_report(client, "bung-lao", "cases-cli-000000000101")
+    number = office.listed("can-bo-minh")[0]["case_number"]
+    storage = open_storage(office.config)
+    minh = office_keys.unlock(office.key("can-bo-minh").read_bytes(), PASSPHRASE)
+    case = cases.open_case(storage, cases.find_case(storage, number), minh, "can-bo-minh")
+    for text in ("Ghi chú từ máy thứ nhất", "Ghi chú từ máy thứ hai"):  # both read the same, empty, history
+        cases.write_event(storage, case, "can-bo-minh", minh, "note", {"text": text}, [])
+    shown = office.as_officer("can-bo-minh", "show", number).output
+    assert "XUNG ĐỘT" in shown and "máy thứ nhất" in shown and "máy thứ hai" in shown
+    assert office.listed("can-bo-minh")[0]["conflicts"] == 1
+
+
+def test_saving_attachments_decrypts_them_and_is_audited(office, client, tmp_path):
+    import io
+
+    from PIL import Image
+
+    from functions.core import audit
+    from functions.storage import open_storage
+
+    photo = io.BytesIO()
+    Image.new("RGB", (30, 20), (1, 2, 3)).save(photo, "JPEG")
+    answer = client.post("/api/tips", content_type="multipart/form-data", headers={"Accept": "application/json"},
+                         data={"description": "Ảnh chụp nơi trẻ bị nhốt", "category": "bao-luc", "commune": "bung-lao",
+                               "submission_id": "cases-cli-000000000111",
+                               "attachments": [(io.BytesIO(photo.getvalue()), "x.jpg")]})
+    assert answer.status_code == 201
+    number = office.listed("can-bo-minh")[0]["case_number"]
+    shown = office.as_officer("can-bo-minh", "show", number, "--save-attachments", str(tmp_path / "tep")).output
+    assert "tep-1.jpg (image/jpeg" in shown
+    [saved] = (tmp_path / "tep").iterdir()
+    assert saved.name == f"{number}-tep-1.jpg" and Image.open(saved).size == (30, 20)
+    assert stat.S_IMODE(os.stat(saved).st_mode) == 0o600
+    actions = [(e["action"], e["subject"]) for e in audit.entries(open_storage(office.config), "can-bo-minh")]
+    assert ("save_attachment", number) in actions
+    again = office.as_officer("can-bo-minh", "show", number, "--save-attachments", str(tmp_path / "tep"), ok=False)
+    assert again.exit_code != 0 and "không ghi đè" in again.output

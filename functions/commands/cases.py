@@ -106,18 +106,17 @@ class Opened:
     state: cases.CaseState
 
 
-def _open(ctx: Context, case_number: str, action: str | None = "open_case") -> Opened:
-    """Find and decrypt one case for the acting key; the access is audited before anything is shown."""
+def _open(ctx: Context, case_number: str, action: str = "open_case") -> Opened:
+    """Find and decrypt one case for the acting key; ``action`` is audited before anything is decrypted."""
     number = canonical_number(case_number)
     session, actor = ctx.session, ctx.actor
     with storage_errors():
         try:
             tip_id = cases.find_case(session.storage, number)
+            session.audit(actor, action, number)
             case = cases.open_case(session.storage, tip_id, actor.identity, actor.officer_id)
         except cases.CaseError as exc:
             raise click.ClickException(str(exc)) from None
-        if action:
-            session.audit(actor, action, number)
         events = cases.read_events(session.storage, case, session.root, session.versions)
     return Opened(number, case, events, cases.replay(events))
 
@@ -228,9 +227,10 @@ def _short(event: cases.Event) -> str:
     return f"{vietnam_time(event.time)} {_author(event)} ({cases.KINDS.get(event.kind, event.kind)})"
 
 
-def _print_case(opened: Opened, session: Session) -> None:
+def _summary(opened: Opened, session: Session) -> list[tuple[str, str]]:
     case, state, fields = opened.case, opened.state, opened.case.fields
     categories, places = _labels(session)
+    holders = sorted({h.split("/", 1)[-1] for h in case.holders} | set(state.granted))
     lines = [
         ("Số hồ sơ", opened.number), ("Nhận lúc", f"{vietnam_time(case.received)} (giờ Việt Nam)"),
         ("Trạng thái công khai", cases.PUBLIC_STATES[state.public_status]),
@@ -242,18 +242,13 @@ def _print_case(opened: Opened, session: Session) -> None:
         ("Tuổi của trẻ", "—" if fields.get("child_age") is None else str(fields["child_age"])),
         ("Người báo tin", fields.get("reporter_name") or "(không để tên)"),
         ("Điện thoại", fields.get("reporter_phone") or "(không để số)"),
-        ("Người mở được", ", ".join(sorted({h.split("/", 1)[-1] for h in case.holders} | set(state.granted)))),
+        ("Người mở được", ", ".join("khóa gốc" if h == cases.ROOT else h for h in holders)),
     ]
-    if state.assigned:
-        lines.append(("Phân công", state.assigned))
-    for name, value in lines:
-        click.echo(f"{name + ':':<22} {value}")
-    click.echo("Mô tả:")
-    for line in str(fields.get("description", "")).splitlines():
-        click.echo("  " + line)
-    click.echo(f"Tệp đính kèm: {len(case.attachments)}")
-    for a in case.attachments:
-        click.echo(f"  {a.get('name')} ({a.get('content_type')}, {a.get('size', 0):,} byte)".replace(",", "."))
+    return lines + ([("Phân công", state.assigned)] if state.assigned else [])
+
+
+def _print_history(opened: Opened) -> None:
+    """Every event, those that do not verify marked and not counted; withdrawals and conflicts spelled out."""
     click.echo("Diễn biến:" if opened.events else "Diễn biến: chưa có.")
     for event in opened.events:
         text = _event_text(event)
@@ -262,14 +257,26 @@ def _print_case(opened: Opened, session: Session) -> None:
         if not event.verified:
             line += f" — {event.problem}, không được tính"
         click.echo(line)
-    withdrawn = [r for r in state.replies if r["withdrawn"]]
-    for reply in withdrawn:
-        w = reply["withdrawn"]
-        click.echo(f"Tin nhắn {reply['message_id']} đã rút lúc {vietnam_time(w['time'])} bởi {w['by']}: "
-                   f"{w['reason']} (người báo tin không còn thấy).")
-    for first, second in state.conflicts:
+    for reply in opened.state.replies:
+        if reply["withdrawn"]:
+            w = reply["withdrawn"]
+            click.echo(f"Tin nhắn {reply['message_id']} đã rút lúc {vietnam_time(w['time'])} bởi {w['by']}: "
+                       f"{w['reason']} (người báo tin không còn thấy).")
+    for first, second in opened.state.conflicts:
         click.echo(f"XUNG ĐỘT: {_short(first)} và {_short(second)} cùng nối tiếp một sự kiện (hai người ghi cùng "
                    "lúc). Cả hai được giữ và tính; hãy xem lại.")
+
+
+def _print_case(opened: Opened, session: Session) -> None:
+    for name, value in _summary(opened, session):
+        click.echo(f"{name + ':':<22} {value}")
+    click.echo("Mô tả:")
+    for line in str(opened.case.fields.get("description", "")).splitlines():
+        click.echo("  " + line)
+    click.echo(f"Tệp đính kèm: {len(opened.case.attachments)}")
+    for a in opened.case.attachments:
+        click.echo(f"  {a.get('name')} ({a.get('content_type')}, {a.get('size', 0):,} byte)".replace(",", "."))
+    _print_history(opened)
 
 
 @group.command("show", help="Toàn bộ một hồ sơ: nội dung, tệp đính kèm, diễn biến (sự kiện “không xác thực” "
@@ -305,16 +312,15 @@ def show(obj, case_number: str, save_attachments: Path | None) -> None:
 
 
 def _write(obj, case_number: str, act, done: str, action: str = "write_event") -> None:
-    """Open the case, append one signed event after what was read, audit the write, confirm."""
+    """Open the case, append one signed event after what was read, confirm. The write is audited before
+    the case is decrypted: a write that then fails is logged as tried, a write is never unlogged."""
     ctx = _open_session(obj)
-    opened = _open(ctx, case_number, action=None)
+    opened = _open(ctx, case_number, action=action)
     with storage_errors():
         try:
             act(ctx, opened)
         except cases.CaseError as exc:
             raise click.ClickException(str(exc)) from None
-    # Logged once the write is durable: the log never claims a write that did not happen.
-    ctx.session.audit(ctx.actor, action, opened.number)
     click.echo(f"{opened.number}: {done}")
 
 

@@ -14,6 +14,10 @@ from .session import (ROOT_AUDIT_ID, Actor, PASSPHRASE_HELP, Session, data_dir_o
                       refuse_existing, root_key_option, storage_errors, vietnam_time, write_identity)
 
 
+# The functions re-read the keyring every 30 seconds (functions/api/tips.py: KEYRING_SECONDS).
+KEYRING_DELAY = "Máy chủ tiếp nhận áp dụng danh sách mới trong vòng một phút, không cần triển khai lại."
+
+
 @click.group("officers", help="Danh sách cán bộ (khóa và các xã phụ trách), ký bằng khóa gốc của văn phòng.")
 def group() -> None:
     pass
@@ -90,6 +94,7 @@ def add(officer_id: str, name: str, communes: str | None, every: bool, email: st
     where = "mọi xã" if every else ", ".join(covered)
     click.echo(f"Đã thêm {officer_id} ({officer.name}; phụ trách: {where}) vào danh sách, phiên bản {keyring.version}.")
     click.echo(f"Khóa riêng của cán bộ: {key_path} (chỉ chủ tệp đọc được; mất khóa thì gỡ và thêm lại).")
+    click.echo(KEYRING_DELAY)
 
 
 @group.command("remove", help="Gỡ cán bộ khỏi danh sách (phiên bản mới ký bằng khóa gốc): tin báo đến sau đó "
@@ -106,6 +111,7 @@ def remove(officer_id: str, root_key: Path | None, data_dir: Path | None) -> Non
     _publish(session, keyring, root)
     click.echo(f"Đã gỡ {officer_id} khỏi danh sách, phiên bản {keyring.version}. Tin báo đến sau đó không mở "
                "được bằng khóa của cán bộ này; hồ sơ cũ muốn chuyển cho người khác: `bvte cases grant`.")
+    click.echo(KEYRING_DELAY)
 
 
 @group.command("list", help="Danh sách cán bộ đang có hiệu lực (kiểm chữ ký bằng khóa công khai gốc; không cần khóa riêng).")
