@@ -113,16 +113,10 @@ DEV_OFFICE_NOTE = (
 
 
 def next_keyring_base(storage, current):
-    """``current`` renumbered after the highest version present in storage, valid or not, so that
-    ``with_officer``/``without_officer`` give a free version number: versions are create-only, and one
-    that does not verify (another root's, or junk) would otherwise block every later change."""
-    from dataclasses import replace
+    """See ``functions.core.office_keys.next_base``."""
+    from .core.office_keys import next_base
 
-    from .core.office_keys import KEYRING_PREFIX
-
-    taken = [int(name) for name in (key[len(KEYRING_PREFIX):].split(".")[0] for key in storage.list(KEYRING_PREFIX))
-             if name.isascii() and name.isdigit()]
-    return replace(current, version=max([current.version, *taken]))
+    return next_base(storage, current)
 
 
 def dev_officer_key(config: Config) -> Path:

@@ -366,3 +366,37 @@ def test_a_storage_key_with_a_trailing_newline_is_refused():
 
     with pytest.raises(ValueError):
         check_key("audit/can-bo-lan\n")
+
+
+def test_root_is_no_officer_id_and_a_junk_version_does_not_block_the_next_one(office):
+    with pytest.raises(office_keys.OfficeKeyError):
+        office_keys.check_officer_id("root")
+    office.storage.create(office_keys.keyring_key(office.keyring.version + 1), b"{not a keyring")
+    base = office_keys.next_base(office.storage, office_keys.current_keyring(office.storage, office.root.verify_key))
+    newer = base.with_officer(Officer("can-bo-moi", "Mới", ("*",), Identity.generate().verify_key))
+    office_keys.publish_keyring(office.storage, newer, office.root)
+    assert office_keys.current_keyring(office.storage, office.root.verify_key).officer("can-bo-moi") is not None
+
+
+def test_intake_reads_the_keyring_for_every_report_so_a_removal_counts_at_once(app, client):
+    from functions.keys import ROOT_PUBLIC_NAME, keys_dir
+    from functions.web import context
+
+    storage = context(app).storage
+    office = Office(storage)
+    office.add("can-bo-lan", ("muong-ang",))
+    folder = keys_dir(context(app).config)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ROOT_PUBLIC_NAME).write_text(office_keys.verify_key_text(office.root.verify_key), encoding="ascii")
+    report = {"description": "Em bé ở bản Co Hắc bị đánh", "category": "bao-luc", "commune": "Mường Ảng"}
+    assert client.post("/api/tips", json={**report, "submission_id": "a" * 20}).status_code == 201
+    office.remove("can-bo-lan", datetime.now(timezone.utc))
+    assert client.post("/api/tips", json={**report, "submission_id": "b" * 20}).status_code == 201
+    opened = []
+    for tip_id in cases.tip_ids(storage):
+        try:
+            opened.append(office.open(tip_id, "can-bo-lan").fields["commune_as_typed"])
+        except cases.CaseError:
+            opened.append(None)
+    assert sorted(opened, key=str) == ["Mường Ảng", None]
+    assert all(office.open(tip_id, None) for tip_id in cases.tip_ids(storage))  # the root opens both

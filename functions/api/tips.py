@@ -11,7 +11,6 @@ same form again with everything the person typed and a message next to each fiel
 from __future__ import annotations
 
 import logging
-import time
 
 from ..core import cases, office_keys, receipts, tips
 from ..core.crypto import CryptoError
@@ -60,9 +59,6 @@ def form_data(ctx: Context) -> FormData:
     return ctx.cached("tip-form-data", load)
 
 
-KEYRING_SECONDS = 30  # how long a read keyring is reused: officers added or removed count within this
-
-
 def _lock(ctx: Context, commune: str):
     """How this report is encrypted: for the root and the officers of the keyring when the office has a
     root key, else sealed to the single office key (the first format)."""
@@ -75,16 +71,12 @@ def _lock(ctx: Context, commune: str):
 
 
 def _keyring(ctx: Context, root):
-    """The newest keyring that verifies, re-read every ``KEYRING_SECONDS`` (no deploy to add an officer)."""
-    now = time.monotonic()
-    cached = ctx.cache.get("keyring")
-    if cached is None or now - cached[0] > KEYRING_SECONDS:
-        def ignored(version: int) -> None:
-            log.warning("keyring version %d does not verify against the office root key: ignored", version)
+    """The newest keyring that verifies, read for every report: an officer removed a moment ago must not
+    receive the next report (one list and one read, newest first)."""
+    def ignored(version: int) -> None:
+        log.warning("keyring version %d does not verify against the office root key: ignored", version)
 
-        cached = (now, office_keys.current_keyring(ctx.storage, root, on_invalid=ignored))
-        ctx.cache["keyring"] = cached
-    return cached[1]
+    return office_keys.current_keyring(ctx.storage, root, on_invalid=ignored)
 
 
 # -- answers ------------------------------------------------------------------------------

@@ -190,8 +190,13 @@ class Officer:
                    verify_key_from_text(data["verify_key"]), str(data.get("email", "")))
 
 
+RESERVED_IDS = {"root"}  # the root signs as "root" (events, audit): no officer may take that name
+
+
 def check_officer_id(officer_id: str) -> str:
-    if not _OFFICER_ID.match(officer_id or ""):
+    if officer_id in RESERVED_IDS:
+        raise OfficeKeyError(f"Mã “{officer_id}” dành cho khóa gốc của văn phòng: hãy chọn mã khác.")
+    if not _OFFICER_ID.fullmatch(officer_id or ""):
         raise OfficeKeyError("Mã cán bộ chỉ gồm chữ thường không dấu, số và dấu gạch ngang (2–40 ký tự), "
                         "ví dụ: can-bo-lan.")
     return officer_id
@@ -257,27 +262,53 @@ def _parse_keyring(data: bytes, root: VerifyKey, version: int) -> Keyring:
     return Keyring(version, str(body["created"]), tuple(Officer.from_dict(o) for o in body["officers"]))
 
 
+def _stored_versions(storage) -> list[tuple[int, str]]:
+    """(version, key) of every object that looks like a keyring version, oldest first."""
+    found = []
+    for key in storage.list(KEYRING_PREFIX):
+        match = re.fullmatch(r"keyring/(\d{8})\.json", key)
+        if match:
+            found.append((int(match.group(1)), key))
+    return found
+
+
+def _verified(storage, root: VerifyKey, version: int, key: str) -> Keyring | None:
+    try:
+        return _parse_keyring(storage.read(key), root, version)
+    except (OfficeKeyError, NotFound, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
 def keyring_versions(storage, root: VerifyKey, on_invalid=None) -> list[Keyring]:
     """Every keyring version that verifies against ``root``, oldest first. ``on_invalid(version)`` is
     called for each that does not (to log it — without its content)."""
     found = []
-    for key in storage.list(KEYRING_PREFIX):
-        match = re.fullmatch(r"keyring/(\d{8})\.json", key)
-        if not match:
-            continue
-        version = int(match.group(1))
-        try:
-            found.append(_parse_keyring(storage.read(key), root, version))
-        except (OfficeKeyError, NotFound, ValueError, KeyError, TypeError, AttributeError):
-            if on_invalid is not None:
-                on_invalid(version)
+    for version, key in _stored_versions(storage):
+        keyring = _verified(storage, root, version, key)
+        if keyring is not None:
+            found.append(keyring)
+        elif on_invalid is not None:
+            on_invalid(version)
     return found
 
 
 def current_keyring(storage, root: VerifyKey, on_invalid=None) -> Keyring:
-    """The newest keyring version that verifies (``EMPTY_KEYRING`` before the first)."""
-    versions = keyring_versions(storage, root, on_invalid)
-    return versions[-1] if versions else EMPTY_KEYRING
+    """The newest keyring version that verifies (``EMPTY_KEYRING`` before the first): read newest first,
+    so intake pays one read and one signature check, whatever the history."""
+    for version, key in reversed(_stored_versions(storage)):
+        keyring = _verified(storage, root, version, key)
+        if keyring is not None:
+            return keyring
+        if on_invalid is not None:
+            on_invalid(version)
+    return EMPTY_KEYRING
+
+
+def next_base(storage, current: Keyring) -> Keyring:
+    """``current`` renumbered after the highest version present, valid or not: versions are create-only,
+    so one that does not verify (junk, another root's) must not block every later change."""
+    taken = [version for version, _key in _stored_versions(storage)]
+    return Keyring(max([current.version, *taken]), current.created, current.officers)
 
 
 def keyring_at(versions: list[Keyring], when: str) -> Keyring:
