@@ -25,11 +25,14 @@ NOTE_MARKER = "GHI-CHU-NOI-BO-7f3a"
 T0 = datetime(2026, 11, 30, 7, 5, tzinfo=timezone.utc)
 
 
-@pytest.fixture(params=["local", pytest.param("s3-cas", marks=pytest.mark.s3)])
+@pytest.fixture(params=["local", pytest.param("s3+dynamodb", marks=pytest.mark.s3),
+                        pytest.param("s3-cas", marks=pytest.mark.s3)])
 def storage(request, tmp_path):
     if request.param == "local":
         return LocalStorage(tmp_path / "store")
-    return s3_storage(request.getfixturevalue("seaweedfs"))
+    if request.param == "s3+dynamodb":  # case numbers from DynamoDB's atomic counter
+        return s3_storage(request.getfixturevalue("seaweedfs"), request.getfixturevalue("dynamodb"))
+    return s3_storage(request.getfixturevalue("seaweedfs"))  # case numbers by compare-and-swap on S3
 
 
 class Office:
@@ -400,3 +403,30 @@ def test_intake_reads_the_keyring_for_every_report_so_a_removal_counts_at_once(a
             opened.append(None)
     assert sorted(opened, key=str) == ["Mường Ảng", None]
     assert all(office.open(tip_id, None) for tip_id in cases.tip_ids(storage))  # the root opens both
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_no_internal_word_reaches_the_status_page_json_or_html(app, client, as_json):
+    from functions.keys import ROOT_PUBLIC_NAME, keys_dir
+    from functions.web import context
+
+    office = Office(context(app).storage)
+    office.add("can-bo-lan", ("*",))
+    folder = keys_dir(context(app).config)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ROOT_PUBLIC_NAME).write_text(office_keys.verify_key_text(office.root.verify_key), encoding="ascii")
+    sent = client.post("/api/tips", json={"description": "Em bé bị bỏ đói nhiều ngày", "category": "bao-luc",
+                                          "commune": "khong-ro", "submission_id": "c" * 20})
+    receipt = sent.get_json()["receipt"]
+    [tip_id] = cases.tip_ids(office.storage)
+    case = office.open(tip_id, "can-bo-lan")
+    lan = office.people["can-bo-lan"]
+    seen = [cases.write_event(office.storage, case, "can-bo-lan", lan, "note", {"text": NOTE_MARKER}, [])]
+    seen.append(cases.write_event(office.storage, case, "can-bo-lan", lan, "form",
+                                  {"form": "mau-01", "child_name": NOTE_MARKER + "-ten"}, seen))
+    cases.reply(office.storage, case, "can-bo-lan", lan, "Cảm ơn bạn, chúng tôi đang xác minh.", seen)
+    answer = client.post("/api/tips/status", **({"json": {"receipt": receipt}} if as_json else
+                                                {"data": {"receipt": receipt}}))
+    text = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Cảm ơn bạn, chúng tôi đang xác minh." in text
+    assert NOTE_MARKER not in text
