@@ -168,19 +168,6 @@ def chromium():
         browser.close()
 
 
-def pytest_collection_modifyitems(config, items):
-    """Under ``--dist loadgroup`` (pyproject addopts), the tests of a module that use a module-scoped
-    fixture (a site variant built, a template transformed, its own SeaweedFS) run on one worker, so that
-    fixture is made once; the other tests are spread one by one. Session fixtures exist once per worker."""
-    if not config.pluginmanager.hasplugin("xdist"):
-        return
-    for item in items:
-        info = getattr(item, "_fixtureinfo", None)
-        defs = info.name2fixturedefs.values() if info else ()
-        if any(d.scope == "module" for chain in defs for d in chain):
-            item.add_marker(pytest.mark.xdist_group(item.module.__name__))
-
-
 BROWSER_FIXTURE = "chromium"
 
 
