@@ -20,6 +20,7 @@ import yaml
 
 from conftest import build_site
 from functions.config import REPO_ROOT
+from directive_samples import GOOD
 
 # The seeds live in ../shared beside the repository (as in CI).
 SEEDS = REPO_ROOT.parent / "shared" / "seeds"
@@ -49,20 +50,6 @@ def _read(site: Path, path: str) -> str:
     return (site / path / "index.html").read_text(encoding="utf-8")
 
 
-GOOD = {
-    "parent_body": None,
-    "issuer": {"name": "Ủy ban nhân dân huyện Mường Ảng", "header": ["ỦY BAN NHÂN DÂN", "HUYỆN MƯỜNG ẢNG"]},
-    "number": 12,
-    "symbol": "UBND-VX",
-    "place": "Mường Ảng",
-    "date": "2023-04-18",
-    "type": "Công văn",
-    "subject": "thử nghiệm kiểm tra dữ liệu",
-    "recipients": ["UBND các xã, thị trấn."],
-    "signature": {"authority": [{"prefix": "KT.", "of": "CHỦ TỊCH"}], "title": "PHÓ CHỦ TỊCH", "signer": "Người Ký"},
-    "distribution": ["Như trên;", "Lưu: VT."],
-    "cites": [{"number": "18/CT-TTg", "date": "2017-05-16", "issuer": "Thủ tướng Chính phủ", "title": "về việc thử"}],
-}
 
 
 def _directive(meta: dict, body: str = "Nội dung thử./.") -> str:
