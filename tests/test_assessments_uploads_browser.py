@@ -37,17 +37,31 @@ WATCH_STATUS = """() => {
 @pytest.fixture
 def form_posts(app) -> list[dict]:
     """What reached POST /api/assessments, as the server saw it (Chromium does not hand test code
-    the body of a multipart post that holds files): its length, plain fields and file fields."""
-    from flask import request
+    the body of a multipart post that holds files): its length, plain fields and file fields. Read by a
+    WSGI layer in front of the app, which parses a copy of the body with the server's own parser and hands
+    the app the body untouched."""
+    import io
+
+    from functions.api.body import read_body
+    from functions.api.http import Request
 
     seen: list[dict] = []
+    inner = app.wsgi_app
 
-    @app.before_request
-    def record():
-        if request.method == "POST" and request.path == "/api/assessments":
-            seen.append({"length": request.content_length or 0, "fields": sorted(request.form),
-                         "files": sorted((k, f.filename) for k, f in request.files.items(multi=True) if f.filename)})
+    def recording(environ, start_response):
+        if environ["REQUEST_METHOD"] == "POST" and environ.get("PATH_INFO") == "/api/assessments":
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+            body = environ["wsgi.input"].read(length)
+            environ["wsgi.input"] = io.BytesIO(body)
+            copy = Request(method="POST", path="/api/assessments", body=io.BytesIO(body),
+                           headers={"content-type": environ.get("CONTENT_TYPE", "")})
+            read_body(copy, len(body) + 1)
+            seen.append({"length": length, "fields": sorted(copy.form),
+                         "files": sorted((u.field, u.filename) for u in copy.files if u.filename)})
+            copy.close()
+        return inner(environ, start_response)
 
+    app.wsgi_app = recording
     return seen
 
 
