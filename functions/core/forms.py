@@ -297,8 +297,12 @@ def validate_answers(form: Form, answers: Mapping[str, Any]) -> tuple[dict[str, 
 
 
 def is_complete(form: Form, answers: Mapping[str, Any] | None) -> bool:
-    """True when ``answers`` fill every required field of ``form`` with valid values."""
-    return answers is not None and not validate_answers(form, answers)[1]
+    """True when ``answers`` give every field of ``form`` a valid value and every required field one.
+    Answers to fields the form no longer has (saved under an older version) do not count against it."""
+    if answers is None:
+        return False
+    errors = validate_answers(form, answers)[1]
+    return not any(form.field(name) is not None for name in errors)
 
 
 def _check_text(spec: FormField, raw: Any) -> tuple[Any, str]:
