@@ -138,7 +138,10 @@ def test_soon_uses_the_real_span_of_a_working_day_clock(clocks):
     received = vn(2026, 2, 13, 10)
     due = vn(2026, 2, 27, 10)  # 14 days later because of Tết
     quarter_left = due - (due - received) / 4
-    plan = lambda now: by_id(deadlines(clocks, {"received": received}, now))["du-thao-ke-hoach"]  # noqa: E731
+
+    def plan(now):
+        return by_id(deadlines(clocks, {"received": received}, now))["du-thao-ke-hoach"]
+
     assert plan(quarter_left - TICK).status == OK and plan(quarter_left).status == SOON
 
 
