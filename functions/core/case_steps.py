@@ -236,6 +236,8 @@ def apply(state: StepState, action: Mapping[str, Any], catalogue: Mapping[str, F
     expected_source = state.ended if kind == REOPEN else state.step
     if state.ended and kind != REOPEN:
         raise StepError(f"Hồ sơ đã kết thúc ({state.label()}): chỉ có thể mở lại, kèm lý do.")
+    if not state.ended and kind == REOPEN:
+        raise StepError("Hồ sơ đang mở: không cần mở lại.")
     if source != expected_source or isinstance(source, bool):
         raise StepError(f"Hồ sơ hiện ở “{state.label()}”, không phải ở “{source}”: có thể vừa có người chuyển "
                         "bước. Hãy tải lại hồ sơ.")
@@ -295,8 +297,6 @@ def _exit(state: StepState, target: Any, action: Mapping[str, Any], catalogue: M
 
 
 def _reopen(state: StepState, target: Any, action: Mapping[str, Any], catalogue: Mapping[str, Form]) -> StepState:
-    if not state.ended:
-        raise StepError("Hồ sơ đang mở: không cần mở lại.")
     if target != state.step or isinstance(target, bool):
         raise StepError(f"Hồ sơ mở lại ở bước đã dừng: bước {state.step}.")
     _reason(action)
