@@ -29,13 +29,15 @@ Everything lives in the case's signed events (``functions.core.cases``), written
 
   ``from`` must be the state the writer saw (a stale or concurrent move is refused, not applied); ``step``
   is the step after the move, so ``cases.replay``'s ``CaseState.step`` follows the same events. ``reason``
-  and ``duplicate_of`` are left out when not used. ``make_action`` builds these payloads.
+  and ``duplicate_of`` are left out when not used. ``make_action`` builds these payloads;
+  ``possible_actions`` lists the moves allowed now (what each still needs: a reason, a case number).
 
 A repeat starts a new cycle: the forms of steps 3–6 must be saved again. A form can be saved for the
 current step or an earlier one, never a later one; re-saving an earlier step's form must leave that step
 complete; Mẫu 05 (the approval) only after Mẫu 04 (the plan) is complete. ``replay_steps`` folds a case's
 verified events in time order through these rules: events the rules refuse are listed, never applied.
-Events of kinds ``close``/``reopen`` (``cases.KINDS``) are not read here.
+Events of kinds ``close``/``reopen`` (``cases.KINDS``) are not read here; ``cases.replay`` reads the
+``step`` number of every verified step event, refused ones included, so the step shown comes from here.
 
 Pure: no storage, no framework.
 """
@@ -199,15 +201,25 @@ def allowed(state: StepState, action: Mapping[str, Any], catalogue: Mapping[str,
     return True
 
 
+_PLACEHOLDERS = {"reason": "?", "duplicate_of": "0000-0000"}
+
+
 def possible_actions(state: StepState, catalogue: Mapping[str, Form]) -> list[dict[str, Any]]:
-    """The moves the rules allow now (those needing a reason carry a placeholder: the officer writes it)."""
-    candidates = [make_action(state, REOPEN, reason="?")] if state.ended else [
-        make_action(state, ADVANCE), make_action(state, CLOSE), make_action(state, REPEAT, reason="?"),
-        *(make_action(state, BACK, step, reason="?") for step in range(FIRST_STEP, state.step)),
-        *(make_action(state, EXIT, exit_id, reason="?", duplicate_of="0000-0000" if exit_id == DUPLICATE else "")
-          for exit_id in EXITS),
+    """The moves the rules allow now, as payloads, each with ``needs``: what the officer must add before it
+    is written (``"reason"``, and ``"duplicate_of"`` for a duplicate). Remove ``needs`` from the payload."""
+    reason = _PLACEHOLDERS["reason"]
+    candidates = [make_action(state, REOPEN, reason=reason)] if state.ended else [
+        make_action(state, ADVANCE), make_action(state, CLOSE), make_action(state, REPEAT, reason=reason),
+        *(make_action(state, BACK, step, reason=reason) for step in range(FIRST_STEP, state.step)),
+        *(make_action(state, EXIT, exit_id, reason=reason,
+                      duplicate_of=_PLACEHOLDERS["duplicate_of"] if exit_id == DUPLICATE else "") for exit_id in EXITS),
     ]
-    return [candidate for candidate in candidates if allowed(state, candidate, catalogue)]
+    possible = []
+    for candidate in candidates:
+        if allowed(state, candidate, catalogue):
+            needs = tuple(name for name in _PLACEHOLDERS if name in candidate)
+            possible.append({**{k: v for k, v in candidate.items() if k not in needs}, "needs": needs})
+    return possible
 
 
 def _reason(action: Mapping[str, Any]) -> str:
@@ -244,9 +256,14 @@ def apply(state: StepState, action: Mapping[str, Any], catalogue: Mapping[str, F
     new = _MOVES[kind](state, target, action, catalogue)
     if "step" in action and (action["step"] != new.step or isinstance(action["step"], bool)):
         raise StepError(f"Bước ghi kèm ({action['step']!r}) không khớp với bước sau khi chuyển ({new.step}).")
-    reason = new.reason if kind == EXIT else _reason(action) if kind in (BACK, REPEAT, REOPEN) else ""
-    entry = Transition(kind, source, target, reason, new.duplicate_of if kind == EXIT else "", time, author)
-    return replace(new, history=(*state.history, entry))
+    return replace(new, history=(*state.history, _transition(kind, source, target, action, new, time, author)))
+
+
+def _transition(kind: str, source: Any, target: Any, action: Mapping[str, Any], new: StepState, time: str,
+                author: str) -> Transition:
+    if kind == EXIT:
+        return Transition(kind, source, target, new.reason, new.duplicate_of, time, author)
+    return Transition(kind, source, target, _reason(action) if kind in (BACK, REPEAT, REOPEN) else "", "", time, author)
 
 
 def _advance(state: StepState, target: Any, action: Mapping[str, Any], catalogue: Mapping[str, Form]) -> StepState:

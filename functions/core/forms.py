@@ -232,17 +232,18 @@ def _flag(value: Any, path: Path, field: str) -> bool:
     return value
 
 
-def _field(item: dict, field_id: str, path: Path, where: str, has_web_report: bool) -> FormField:
-    _no_unknown_keys(item, _FIELD_KEYS, path, where)
-    kind = _choice(item.get("type"), FIELD_TYPES, path, f"{where}.type")
-    choices = item.get("choices")
-    if kind == "choice":
-        if not isinstance(choices, list) or not choices or len(set(map(str, choices))) != len(choices) \
-                or not all(isinstance(c, str) and c.strip() for c in choices):
-            raise FormsError(path, f"{where}.choices", "trường kiểu choice cần một danh sách lựa chọn không trùng")
-        choices = tuple(c.strip() for c in choices)
-    elif choices is not None:
-        raise FormsError(path, f"{where}.choices", "chỉ dùng cho trường kiểu choice")
+def _field_choices(choices: Any, kind: str, path: Path, where: str) -> tuple[str, ...]:
+    if kind != "choice":
+        if choices is not None:
+            raise FormsError(path, f"{where}.choices", "chỉ dùng cho trường kiểu choice")
+        return ()
+    if not isinstance(choices, list) or not choices or not all(isinstance(c, str) and c.strip() for c in choices) \
+            or len({c.strip() for c in choices}) != len(choices):
+        raise FormsError(path, f"{where}.choices", "trường kiểu choice cần một danh sách lựa chọn không trùng")
+    return tuple(c.strip() for c in choices)
+
+
+def _field_bounds(item: dict, kind: str, path: Path, where: str) -> dict[str, int]:
     bounds = {}
     for name in ("min", "max"):
         if item.get(name) is not None:
@@ -251,6 +252,14 @@ def _field(item: dict, field_id: str, path: Path, where: str, has_web_report: bo
             bounds[name] = _integer(item[name], path, f"{where}.{name}", None, None)
     if "min" in bounds and "max" in bounds and bounds["min"] > bounds["max"]:
         raise FormsError(path, f"{where}.max", "phải lớn hơn hoặc bằng min")
+    return bounds
+
+
+def _field(item: dict, field_id: str, path: Path, where: str, has_web_report: bool) -> FormField:
+    _no_unknown_keys(item, _FIELD_KEYS, path, where)
+    kind = _choice(item.get("type"), FIELD_TYPES, path, f"{where}.type")
+    choices = _field_choices(item.get("choices"), kind, path, where)
+    bounds = _field_bounds(item, kind, path, where)
     prefill = item.get("prefill") or ""
     if prefill:
         _choice(prefill, PREFILL_SOURCES, path, f"{where}.prefill")
@@ -259,7 +268,7 @@ def _field(item: dict, field_id: str, path: Path, where: str, has_web_report: bo
     help_text = item.get("help")
     return FormField(field_id, _text(item.get("label"), path, f"{where}.label"), kind,
                      _flag(item.get("required"), path, f"{where}.required"),
-                     _flag(item.get("official"), path, f"{where}.official"), choices or (),
+                     _flag(item.get("official"), path, f"{where}.official"), choices,
                      bounds.get("min"), bounds.get("max"), prefill,
                      _text(help_text, path, f"{where}.help") if help_text is not None else "")
 
