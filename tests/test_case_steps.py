@@ -297,6 +297,24 @@ def test_the_fold_applies_verified_events_and_lists_the_refused_ones():
         (early, "Chưa hoàn thành bước 1"), (skipped, "Hồ sơ đang ở bước 1"),
         (twice, "Hồ sơ hiện ở “Bước 2")]
     assert progress.state.history[0].time == advance.time and progress.state.history[0].author == "can-bo-lan"
+    assert progress.state.completed_at == {"mau-01": saved[0].time}
+
+
+def test_the_time_a_form_was_first_completed_is_kept_for_the_clocks_until_it_is_undone():
+    state = at_step(4)
+    state = cs.save_form(state, "mau-04", {"ngay_xay_dung": "2026-12-02"}, CATALOGUE, "t1")  # a draft
+    assert "mau-04" not in state.completed_at
+    state = cs.save_form(state, "mau-04", filled("mau-04"), CATALOGUE, "t2")
+    state = cs.save_form(state, "mau-04", filled("mau-04", tom_tat="Bản sửa"), CATALOGUE, "t3")
+    assert state.completed_at["mau-04"] == "t2"  # an edit of a complete plan does not move the clock
+    undone = cs.save_form(state, "mau-04", {"ngay_xay_dung": "2026-12-02"}, CATALOGUE, "t4")
+    assert "mau-04" not in undone.completed_at
+    state = cs.save_form(state, "mau-05", filled("mau-05"), CATALOGUE, "t5")
+    state = cs.apply(state, cs.make_action(state, cs.ADVANCE), CATALOGUE)
+    state = cs.apply(state, cs.make_action(state, cs.ADVANCE), CATALOGUE)
+    state = cs.save_form(state, "mau-06", filled("mau-06"), CATALOGUE, "t6")
+    again = cs.apply(state, cs.make_action(state, cs.REPEAT, reason=REASON), CATALOGUE)
+    assert sorted(again.completed_at) == ["mau-01", "mau-02"]  # a new cycle's plan has its own clock
 
 
 def test_a_case_walked_through_signed_events_in_storage_ends_closed(tmp_path):
@@ -355,9 +373,10 @@ class StepsMachine(RuleBasedStateMachine):
         self.moves = 0
 
     def _save(self, form_id: str, answers: dict) -> None:
-        self.events.append(event("form", {"form": form_id, "version": 1, "answers": answers}))
+        item = event("form", {"form": form_id, "version": 1, "answers": answers})
+        self.events.append(item)
         try:
-            new = cs.save_form(self.state, form_id, answers, CATALOGUE)
+            new = cs.save_form(self.state, form_id, answers, CATALOGUE, item.time)
         except cs.StepError:
             return
         assert new.open and CATALOGUE[form_id].step <= new.step == self.state.step
@@ -432,6 +451,7 @@ class StepsMachine(RuleBasedStateMachine):
     @invariant()
     def the_state_is_one_the_decree_allows(self):
         assert 1 <= self.state.step <= 6 and self.state.ended in ("", cs.CLOSED, *cs.EXITS)
+        assert all(required_filled(form_id, self.state.forms) for form_id in self.state.completed_at)
         if self.state.step >= 5 and self.state.open:
             assert required_filled("mau-04", self.state.forms) and required_filled("mau-05", self.state.forms)
 

@@ -107,6 +107,9 @@ class StepState:
     duplicate_of: str = ""  # the other case's number (DUPLICATE)
     cycle: int = 1  # +1 at each repeat from step 3
     forms: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)  # newest answers, this cycle
+    # When each form of this cycle was first saved complete (kept while it stays complete): what the legal
+    # clocks count to (a plan drafted, a plan approved, a separation recorded).
+    completed_at: Mapping[str, str] = field(default_factory=dict)
     history: tuple[Transition, ...] = ()
 
     @property
@@ -287,9 +290,10 @@ def _repeat(state: StepState, target: Any, action: Mapping[str, Any], catalogue:
         raise StepError("Chỉ lặp lại từ bước 3 sau khi rà soát ở bước 6.")
     _reason(action)
     _require_complete(LAST_STEP, state, catalogue)
-    kept = {form_id: answers for form_id, answers in state.forms.items()
-            if form_id not in catalogue or catalogue[form_id].step < REPEAT_STEP}
-    return replace(state, step=REPEAT_STEP, cycle=state.cycle + 1, forms=kept)
+    kept = {form_id for form_id in state.forms if form_id not in catalogue or catalogue[form_id].step < REPEAT_STEP}
+    return replace(state, step=REPEAT_STEP, cycle=state.cycle + 1,
+                   forms={k: v for k, v in state.forms.items() if k in kept},
+                   completed_at={k: v for k, v in state.completed_at.items() if k in kept})
 
 
 def _close(state: StepState, target: Any, action: Mapping[str, Any], catalogue: Mapping[str, Form]) -> StepState:
@@ -325,8 +329,9 @@ _MOVES = {ADVANCE: _advance, BACK: _back, REPEAT: _repeat, CLOSE: _close, EXIT: 
 
 # -- forms -----------------------------------------------------------------------------------------------
 
-def save_form(state: StepState, form_id: str, answers: Mapping[str, Any], catalogue: Mapping[str, Form]) -> StepState:
-    """The state with ``answers`` saved as form ``form_id`` (a ``form`` event), or ``StepError``."""
+def save_form(state: StepState, form_id: str, answers: Mapping[str, Any], catalogue: Mapping[str, Form],
+              time: str = "") -> StepState:
+    """The state with ``answers`` saved as form ``form_id`` (a ``form`` event at ``time``), or ``StepError``."""
     if state.ended:
         raise StepError(f"Hồ sơ đã kết thúc ({state.label()}): không ghi biểu mẫu được nữa.")
     form = catalogue.get(form_id)
@@ -343,7 +348,10 @@ def save_form(state: StepState, form_id: str, answers: Mapping[str, Any], catalo
     if form.step < state.step and missing_forms(form.step, forms, catalogue):
         raise StepError(f"Bước {form.step} đã hoàn thành: {_form_name(form_id)} sửa lại phải điền đủ. "
                         + " ".join(missing_forms(form.step, forms, catalogue)))
-    return replace(state, forms=forms)
+    completed_at = {k: v for k, v in state.completed_at.items() if k != form_id}
+    if is_complete(form, answers):
+        completed_at[form_id] = state.completed_at.get(form_id, time)
+    return replace(state, forms=forms, completed_at=completed_at)
 
 
 # -- the case's events ------------------------------------------------------------------------------------
@@ -369,7 +377,7 @@ def replay_steps(events: Iterable[Any], catalogue: Mapping[str, Form]) -> StepPr
             else:
                 payload = event.payload
                 progress.state = save_form(progress.state, str(payload.get("form", "")), payload.get("answers"),
-                                           catalogue)
+                                           catalogue, event.time)
         except StepError as exc:
             progress.refused.append((event, str(exc)))
     return progress
