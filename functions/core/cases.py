@@ -17,7 +17,8 @@ Storage layout of a case (every object create-only, none ever overwritten or del
   status or withdraw, right after the signed event that records it.
 
 State is derived by replaying the events that verify (signature valid, author in the keyring in force at the
-event's time); others are kept and shown as "không xác thực" but change nothing. Two events that follow the
+event's time): the six steps by ``functions.core.case_steps`` (which also checks each move against the decree),
+the rest — public status, notes, replies, assignment, grants — here; others are kept and shown as "không xác thực" but change nothing. Two events that follow the
 same predecessor were written concurrently: both count, and the fork is reported as a conflict.
 """
 
@@ -395,7 +396,6 @@ class CaseState:
     public_status: str = "received"
     closed: bool = False
     assigned: str = ""
-    step: int = 1
     notes: list[Event] = field(default_factory=list)
     replies: list[dict] = field(default_factory=list)  # {"message_id", "text", "time", "author", "withdrawn"}
     granted: list[str] = field(default_factory=list)
@@ -431,8 +431,6 @@ def _apply(state: CaseState, event: Event, replies: dict[str, dict]) -> None:
         state.assigned = str(payload.get("officer", ""))
     elif kind == "grant":
         state.granted.append(str(payload.get("officer", "")))
-    elif kind == "step" and isinstance(payload.get("step"), int):
-        state.step = payload["step"]
     elif kind == "reply":
         replies[str(payload.get("message_id"))] = {"message_id": payload.get("message_id"), "text": payload.get("text", ""),
                                                    "time": event.time, "author": event.author, "withdrawn": None}
