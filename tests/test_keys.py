@@ -18,7 +18,7 @@ def test_generate_asks_twice_writes_both_files_and_never_overwrites(runner, tmp_
     private, public = tmp_path / "office.key", tmp_path / "office.pub"
     args = ["keys", "generate", "--private-key", str(private), "--public-key", str(public), "--kdf", "interactive"]
     mismatch = runner.invoke(main, args, input="mot cau mat khau dai\nkhac hoan toan\nmot cau mat khau dai\nmot cau mat khau dai\n",
-                             env={"BVTE_PASSPHRASE": None})
+                             env={"BVTE_NEW_PASSPHRASE_FILE": None})
     assert mismatch.exit_code == 0, mismatch.output  # click asks again after a mismatch
     assert "Nhập lại" in mismatch.output
     assert stat.S_IMODE(os.stat(private).st_mode) == 0o600
@@ -33,14 +33,18 @@ def test_generate_asks_twice_writes_both_files_and_never_overwrites(runner, tmp_
         crypto.unlock_private_key(private.read_bytes(), "sai mat khau roi")
 
     before = private.read_bytes()
-    again = runner.invoke(main, args, env={"BVTE_PASSPHRASE": "mot cau mat khau khac"})
+    other = tmp_path / "other-pass"
+    other.write_text("mot cau mat khau khac\n", encoding="utf-8")
+    again = runner.invoke(main, args, env={"BVTE_NEW_PASSPHRASE_FILE": str(other)})
     assert again.exit_code != 0 and "không ghi đè" in again.output
     assert private.read_bytes() == before
 
 
 def test_generate_refuses_a_short_passphrase(runner, tmp_path):
+    short = tmp_path / "short-pass"
+    short.write_text("ngan\n", encoding="utf-8")
     result = runner.invoke(main, ["keys", "generate", "--private-key", str(tmp_path / "k"), "--public-key",
-                                  str(tmp_path / "p"), "--kdf", "interactive"], env={"BVTE_PASSPHRASE": "ngan"})
+                                  str(tmp_path / "p"), "--kdf", "interactive"], env={"BVTE_NEW_PASSPHRASE_FILE": str(short)})
     assert result.exit_code != 0 and "ít nhất" in result.output
     assert not (tmp_path / "k").exists()
 

@@ -99,7 +99,9 @@ def _plant_tip(config, attachment_name: str) -> str:
 def test_save_attachments_cannot_write_outside_the_chosen_folder(config, runner, tmp_path, name):
     tip_id = _plant_tip(config, name)
     out = tmp_path / "officer" / "inbox" / "saved"
-    env = {"BVTE_DATA_DIR": str(config.data_dir), "BVTE_PASSPHRASE": DEV_PASSPHRASE, "BVTE_PRIVATE_KEY": None}
+    passphrase = tmp_path / "passphrase"
+    passphrase.write_text(DEV_PASSPHRASE + "\n", encoding="utf-8")
+    env = {"BVTE_DATA_DIR": str(config.data_dir), "BVTE_PASSPHRASE_FILE": str(passphrase), "BVTE_PRIVATE_KEY": None}
     result = runner.invoke(main, ["tips", "show", tip_id[:10], "--save-attachments", str(out)], env=env)
     written = [p for p in tmp_path.rglob("*escaped*") if p.is_file()]
     assert result.exit_code == 0, result.output

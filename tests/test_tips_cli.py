@@ -14,9 +14,17 @@ from functions.keys import DEV_PASSPHRASE
 pytestmark = pytest.mark.usefixtures("dev_keys")
 
 
+def passphrase_file(folder, text: str) -> str:
+    """The passphrase in a file, named by BVTE_PASSPHRASE_FILE: never the passphrase itself in the environment."""
+    path = folder / f"pass-{abs(hash(text))}"
+    path.write_text(text + "\n", encoding="utf-8")
+    return str(path)
+
+
 @pytest.fixture
-def env(config):
-    return {"BVTE_DATA_DIR": str(config.data_dir), "BVTE_PASSPHRASE": DEV_PASSPHRASE, "BVTE_PRIVATE_KEY": None}
+def env(config, tmp_path):
+    return {"BVTE_DATA_DIR": str(config.data_dir), "BVTE_PASSPHRASE_FILE": passphrase_file(tmp_path, DEV_PASSPHRASE),
+            "BVTE_PASSPHRASE": None, "BVTE_PRIVATE_KEY": None}
 
 
 def _photo() -> bytes:
@@ -89,14 +97,14 @@ def test_status_writes_an_event_the_reporter_sees_with_the_receipt(runner, env, 
     assert bad.exit_code != 0
 
 
-def test_wrong_passphrase_and_unknown_tip_are_clear_errors(runner, env, two_tips):
-    wrong = runner.invoke(main, ["tips", "list"], env={**env, "BVTE_PASSPHRASE": "sai mat khau"})
+def test_wrong_passphrase_and_unknown_tip_are_clear_errors(runner, env, two_tips, tmp_path):
+    wrong = runner.invoke(main, ["tips", "list"], env={**env, "BVTE_PASSPHRASE_FILE": passphrase_file(tmp_path, "sai mat khau")})
     assert wrong.exit_code != 0 and "Mật khẩu không đúng" in wrong.output
     missing = runner.invoke(main, ["tips", "show", "ffffffffff"], env=env)
     assert missing.exit_code != 0 and "Không có tin báo" in missing.output
 
 
 def test_passphrase_is_asked_when_not_in_the_environment(runner, env, two_tips):
-    result = runner.invoke(main, ["tips", "list"], env={**env, "BVTE_PASSPHRASE": None}, input=DEV_PASSPHRASE + "\n")
+    result = runner.invoke(main, ["tips", "list"], env={**env, "BVTE_PASSPHRASE_FILE": None}, input=DEV_PASSPHRASE + "\n")
     assert result.exit_code == 0, result.output
     assert "2 tin báo." in result.output

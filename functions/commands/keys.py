@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -10,18 +9,11 @@ import click
 from ..core import crypto
 from ..keys import write_keypair
 
-MIN_PASSPHRASE = 10
-
-
 def ask_new_passphrase() -> str:
-    """From ``BVTE_PASSPHRASE`` (scripts, tests) or asked twice, hidden."""
-    passphrase = os.environ.get("BVTE_PASSPHRASE")
-    if passphrase is None:
-        passphrase = click.prompt("Mật khẩu bảo vệ khóa riêng", hide_input=True,
-                                  confirmation_prompt="Nhập lại mật khẩu")
-    if len(passphrase) < MIN_PASSPHRASE:
-        raise click.ClickException(f"Mật khẩu cần ít nhất {MIN_PASSPHRASE} ký tự (nên dùng một câu dễ nhớ).")
-    return passphrase
+    """From the file ``BVTE_NEW_PASSPHRASE_FILE`` names (scripts, tests) or asked twice, hidden."""
+    from .session import new_passphrase
+
+    return new_passphrase("Mật khẩu bảo vệ khóa riêng")
 
 
 @click.group("keys", help="Cặp khóa của văn phòng: tin báo được mã hóa bằng khóa công khai.")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import click
@@ -13,6 +12,8 @@ from ..core.tip_validation import load_categories
 from ..keys import DEV_PASSPHRASE, PRIVATE_NAME, is_dev_key, keys_dir
 from ..storage import NotFound, StorageError, open_storage
 from ..storage.files import create_file
+from .session import PASSPHRASE_FILE
+from .session import passphrase as read_passphrase
 
 STATE_HELP = ", ".join(f"{code} ({label})" for code, label in tips.STATES.items())
 
@@ -35,10 +36,9 @@ class Officer:
             except OSError:
                 raise click.ClickException(f"Không đọc được khóa riêng {self.key_path} (dùng --private-key "
                                            "hoặc BVTE_PRIVATE_KEY).") from None
-            passphrase = os.environ.get("BVTE_PASSPHRASE")
-            if passphrase is None:
-                hint = f" (khóa phát triển: {DEV_PASSPHRASE})" if is_dev_key(self.key_path) else ""
-                passphrase = click.prompt(f"Mật khẩu của khóa riêng{hint}", hide_input=True, err=True)
+            # From the file BVTE_PASSPHRASE_FILE names, or asked: never the passphrase itself in the environment.
+            hint = f" (khóa phát triển: {DEV_PASSPHRASE})" if is_dev_key(self.key_path) else ""
+            passphrase = read_passphrase(PASSPHRASE_FILE, f"Mật khẩu của khóa riêng{hint}")
             try:
                 self._key = crypto.unlock_private_key(data, passphrase)
             except crypto.CryptoError as exc:
