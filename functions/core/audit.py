@@ -67,6 +67,7 @@ from datetime import datetime, timezone
 import nacl.exceptions
 import nacl.signing
 
+from functions.core.office_keys import canonical  # the one encoding signatures cover: keyring, events, audit
 from functions.core.store import AlreadyExists, NotFound
 
 FORMAT = "bvte-audit-v1"
@@ -107,11 +108,6 @@ class Problem:
 
 def entry_key(officer_id: str, seq: int) -> str:
     return f"{PREFIX}{officer_id}/{seq:010d}.json"
-
-
-def canonical(members: Mapping) -> bytes:
-    """The one byte encoding of an entry (or of what its signature covers)."""
-    return json.dumps(members, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 def digest(data: bytes) -> str:

@@ -35,8 +35,8 @@ from nacl.public import PrivateKey
 from nacl.signing import VerifyKey
 
 from . import crypto
-from .office_keys import Identity, Keyring, Officer, box_public_key, keyring_at, signature_valid
-from .store import AlreadyExists, NotFound
+from .office_keys import Identity, Keyring, Officer, box_public_key, keyring_at, signature_valid, utcnow
+from .store import NotFound
 
 RECORD_V2 = "report.v2.json"
 RECORD_V1 = "report.sealed"  # sealed to the office's single key, before the keyring
@@ -69,16 +69,8 @@ class CaseError(ValueError):
     """A case that cannot be opened or written as asked; the message is Vietnamese."""
 
 
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%M%S%fZ")
-
-
-def canonical(document: dict) -> bytes:
-    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
 # -- sealing a new report (intake) ------------------------------------------------------------------
@@ -331,9 +323,15 @@ def write_event(storage, case: Case, author: str, identity: Identity, kind: str,
 
 # -- what the receipt holder sees ------------------------------------------------------------------------
 
+def write_public_entry(storage, tip_id: str, reporter_key: bytes, entry: dict, now: datetime) -> str:
+    """One entry of what the receipt holder reads (encrypted with the reporter key); its storage key."""
+    key = f"tips/{tip_id}/events/{_stamp(now)}-{secrets.token_hex(4)}.box"
+    storage.create(key, crypto.box_encrypt(reporter_key, json.dumps(entry, ensure_ascii=False).encode()))
+    return key
+
+
 def _write_public(storage, case: Case, entry: dict, now: datetime) -> None:
-    key = f"tips/{case.tip_id}/events/{_stamp(now)}-{secrets.token_hex(4)}.box"
-    storage.create(key, crypto.box_encrypt(case.reporter_key, json.dumps(entry, ensure_ascii=False).encode()))
+    write_public_entry(storage, case.tip_id, case.reporter_key, entry, now)
 
 
 def reply(storage, case: Case, author: str, identity: Identity, text: str, seen: list[Event],

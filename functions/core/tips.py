@@ -31,12 +31,7 @@ from .store import AlreadyExists, NotFound
 from . import cases, crypto, receipts
 from .images import CleanFile
 
-STATES = {
-    "received": "Đã tiếp nhận",
-    "verifying": "Đang xác minh",
-    "handling": "Đang xử lý",
-    "closed": "Đã đóng",
-}
+STATES = cases.PUBLIC_STATES  # what the receipt holder may be told: one table for both record formats
 RECORD = "report.sealed"
 _DUMMY = crypto.box_encrypt(b"\0" * 32, b'{"tip": "0"}')
 
@@ -258,8 +253,6 @@ def add_event(storage, tip: Tip, state: str | None, message: str = "", now: date
         raise ValueError(f"unknown state {state!r}")
     now = now or utcnow()
     body = {"time": now.isoformat(timespec="seconds"), "state": state, "message": message}
-    stamp = now.strftime("%Y%m%dT%H%M%S%fZ")
-    key = f"tips/{tip.id}/events/{stamp}-{secrets.token_hex(4)}.box"
-    storage.create(key, crypto.box_encrypt(tip.reporter_key, json.dumps(body, ensure_ascii=False).encode()))
+    key = cases.write_public_entry(storage, tip.id, tip.reporter_key, body, now)
     tip.events.append(body)
     return key
