@@ -127,3 +127,20 @@ def test_unreadable_body_is_a_400_not_a_500():
     with pytest.raises(ApiError) as caught:
         read_body(req, 10**6)
     assert caught.value.status == 400
+
+
+def test_text_held_in_memory_is_bounded_whatever_the_request_limit():
+    from functions.api.body import MEMORY_TEXT_BYTES
+
+    big = b"x" * (MEMORY_TEXT_BYTES + 10)
+    for body, ctype in ((b"description=" + big, "application/x-www-form-urlencoded"),
+                        (b'{"description": "' + big + b'"}', "application/json"),
+                        (browser_multipart([("description", big.decode())]), f"multipart/form-data; boundary={BOUNDARY}")):
+        with pytest.raises(ApiError) as caught:
+            read_body(request(body, ctype), 100 * MEMORY_TEXT_BYTES)
+        assert caught.value.status == 413
+    # A file of the same size is no text: it spills to disk and is accepted.
+    req = request(browser_multipart([("evidence", big, "hoso.pdf")]), f"multipart/form-data; boundary={BOUNDARY}")
+    read_body(req, 100 * MEMORY_TEXT_BYTES)
+    assert req.files[0].size() == len(big)
+    req.close()

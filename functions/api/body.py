@@ -21,6 +21,9 @@ from .http import Request, Upload
 
 CHUNK = 64 * 1024
 MEMORY_FILE_BYTES = 1024 * 1024
+# Text is held in memory: a JSON or urlencoded body, or one text field of a multipart form, above this is
+# refused (413) whatever the request limit — a report's longest field is a few thousand characters.
+MEMORY_TEXT_BYTES = 1024 * 1024
 
 
 def media_type(content_type: str) -> str:
@@ -58,7 +61,7 @@ def _parse(request: Request, stream: IO[bytes], mimetype: str, max_bytes: int) -
     if mimetype == "multipart/form-data":
         request.form, request.files = _multipart(stream, request.header("content-type"), max_bytes)
         return
-    data = _read_all(stream, max_bytes)
+    data = _read_all(stream, min(max_bytes, MEMORY_TEXT_BYTES))
     if is_json(mimetype):
         try:
             request.json_body = json.loads(data.decode("utf-8")) if data else None
@@ -95,6 +98,7 @@ class _Parts:
 
     def _begin(self) -> None:
         self._headers, self._part, self._text, self._open = {}, None, [], True
+        self._text_bytes = 0
 
     def _header_name(self, data: bytes, start: int, end: int) -> None:
         self._name += data[start:end]
@@ -119,6 +123,9 @@ class _Parts:
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self._part is None:
             self._text.append(data[start:end])
+            self._text_bytes += end - start
+            if self._text_bytes > MEMORY_TEXT_BYTES:
+                raise ApiError(413)
         else:
             self._part.stream.write(data[start:end])
 
