@@ -430,3 +430,27 @@ def test_no_internal_word_reaches_the_status_page_json_or_html(app, client, as_j
     text = answer.get_data(as_text=True)
     assert answer.status_code == 200 and "Cảm ơn bạn, chúng tôi đang xác minh." in text
     assert NOTE_MARKER not in text
+
+
+def test_intake_logs_a_keyring_version_that_does_not_verify_by_number_only(app, client, caplog):
+    import logging
+
+    from functions.keys import ROOT_PUBLIC_NAME, keys_dir
+    from functions.web import context
+
+    office = Office(context(app).storage)
+    office.add("can-bo-lan", ("*",))
+    forger = Identity.generate()
+    fake = office.keyring.with_officer(Officer("ke-gia-mao", "Kẻ Giả Mạo", ("*",), forger.verify_key))
+    office_keys.publish_keyring(office.storage, fake, forger)
+    folder = keys_dir(context(app).config)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / ROOT_PUBLIC_NAME).write_text(office_keys.verify_key_text(office.root.verify_key), encoding="ascii")
+    caplog.set_level(logging.WARNING)
+    sent = client.post("/api/tips", json={"description": "Em bé bị bỏ đói nhiều ngày", "category": "bao-luc",
+                                          "commune": "khong-ro", "submission_id": "d" * 20})
+    assert sent.status_code == 201
+    assert f"keyring version {fake.version} does not verify" in caplog.text
+    assert "ke-gia-mao" not in caplog.text and "Giả Mạo" not in caplog.text
+    [tip_id] = cases.tip_ids(office.storage)
+    assert "officer/ke-gia-mao" not in office.open(tip_id, "can-bo-lan").holders
