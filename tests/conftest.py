@@ -220,3 +220,54 @@ def axe_violations(page) -> list[dict]:
          "nodes": [n["target"] for n in v["nodes"]][:5]}
         for v in result["violations"]
     ]
+
+
+class ConsoleDriver:
+    """The officer console of the development office, through Flask's test client: launched (session
+    cookie set), on the Host the console checks. ``unlock()`` types the development passphrase."""
+
+    PORT = 47001  # never listened on: the test client only names it in Host
+
+    def __init__(self, config: Config, idle_seconds: int = 900, clock=None):
+        from functions.commands.session import Session
+        from functions.console import create_console_app
+        from functions.keys import dev_officer_key, ensure_dev_office
+
+        ensure_dev_office(config)
+        self.config = config
+        self.session = Session(None, config=config)
+        self.key_path = dev_officer_key(config)
+        self.launch_token = "launch-" + "x" * 40
+        self.app = create_console_app(self.session, self.key_path, launch_token=self.launch_token, port=self.PORT,
+                                      idle_seconds=idle_seconds, clock=clock)
+        self.client = self.app.test_client()
+        self.base_url = f"http://127.0.0.1:{self.PORT}"
+
+    @property
+    def csrf(self) -> str:
+        return self.app.extensions["console-guard"].csrf_token
+
+    def get(self, path: str, **kwargs):
+        return self.client.get(path, base_url=self.base_url, **kwargs)
+
+    def post(self, path: str, data: dict | None = None, csrf: bool = True, **kwargs):
+        form = dict(data or {})
+        if csrf:
+            form.setdefault("csrf", self.csrf)
+        return self.client.post(path, data=form, base_url=self.base_url, **kwargs)
+
+    def launch(self):
+        return self.get(f"/bat-dau?t={self.launch_token}")
+
+    def unlock(self, passphrase: str | None = None):
+        from functions.keys import DEV_PASSPHRASE
+
+        return self.post("/mo-khoa", {"mat_khau": DEV_PASSPHRASE if passphrase is None else passphrase})
+
+
+@pytest.fixture
+def console(config) -> ConsoleDriver:
+    """The development office's console, launched but still locked."""
+    driver = ConsoleDriver(config)
+    assert driver.launch().status_code == 303
+    return driver

@@ -150,8 +150,8 @@ class Actor:
 class Session:
     """Storage, the root's public key and the keyring, read once per command."""
 
-    def __init__(self, data_dir: Path | None):
-        self.config = Config.from_env(data_dir=data_dir)
+    def __init__(self, data_dir: Path | None, config: Config | None = None):
+        self.config = config or Config.from_env(data_dir=data_dir)
         try:
             self.storage = open_storage(self.config)
         except ValueError as exc:
@@ -217,7 +217,10 @@ class Session:
     def unlock(self, key_path: Path | None) -> Actor:
         """The officer (or the root) whose key file this is, found in the keyring by its public key."""
         path = self.officer_key_path(key_path)
-        identity = unlock_identity(path, PASSPHRASE_FILE, "khóa riêng")
+        return self.identify(unlock_identity(path, PASSPHRASE_FILE, "khóa riêng"))
+
+    def identify(self, identity: office_keys.Identity) -> Actor:
+        """The officer (or the root) holding this unlocked key; the unlock is audited."""
         mine = bytes(identity.verify_key)
         if mine == bytes(self.root):
             actor = Actor(identity, None)
