@@ -17,7 +17,7 @@ from urllib.parse import parse_qs
 from python_multipart.multipart import MultipartParser, parse_options_header
 
 from .errors import ApiError
-from .http import Request, Upload
+from .http import Request, Upload, clean_text, scalar
 
 CHUNK = 64 * 1024
 MEMORY_FILE_BYTES = 1024 * 1024
@@ -26,8 +26,16 @@ MEMORY_FILE_BYTES = 1024 * 1024
 MEMORY_TEXT_BYTES = 1024 * 1024
 
 
-def media_type(content_type: str) -> str:
-    return parse_options_header(content_type or "")[0].decode("latin-1").lower()
+def _options(content_type: str | bytes) -> tuple[bytes, dict[bytes, bytes]]:
+    """``parse_options_header`` on a header as sent: HTTP headers are Latin-1 (Lambda's event may carry
+    any character: those become "?", so they can only make the header not match)."""
+    if isinstance(content_type, str):
+        content_type = content_type.encode("latin-1", "replace")
+    return parse_options_header(content_type or b"")
+
+
+def media_type(content_type: str | bytes) -> str:
+    return _options(content_type)[0].decode("latin-1").lower()
 
 
 def is_json(mimetype: str) -> bool:
@@ -63,12 +71,22 @@ def _parse(request: Request, stream: IO[bytes], mimetype: str, max_bytes: int) -
         return
     data = _read_all(stream, min(max_bytes, MEMORY_TEXT_BYTES))
     if is_json(mimetype):
-        try:
-            request.json_body = json.loads(data.decode("utf-8")) if data else None
-        except (ValueError, UnicodeDecodeError):
-            request.json_body = None
+        request.json_body = _json(data)
     elif mimetype == "application/x-www-form-urlencoded":
         request.form = parse_qs(data.decode("utf-8", "replace"), keep_blank_values=True)
+
+
+def _json(data: bytes):
+    """The JSON document, as the handlers read it: an object's members flattened to text, numbers and
+    booleans (``http.scalar``); a list as an empty list (no endpoint reads one). Invalid JSON, or JSON nested
+    deeper than the interpreter's recursion limit (``RecursionError``), counts as no JSON."""
+    try:
+        document = json.loads(data.decode("utf-8")) if data else None
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    if isinstance(document, dict):
+        return {clean_text(name): scalar(value) for name, value in document.items()}
+    return [] if isinstance(document, list) else scalar(document)
 
 
 def _read_all(stream: IO[bytes], max_bytes: int) -> bytes:
@@ -111,7 +129,7 @@ class _Parts:
         self._name = self._value = b""
 
     def _headers_done(self) -> None:
-        _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
+        _, params = _options(self._headers.get(b"content-disposition", b""))
         self._field = params.get(b"name", b"").decode("utf-8", "replace")
         filename = params.get(b"filename")
         if filename is not None:  # a file part, even when its name is empty
@@ -196,7 +214,7 @@ class _Parts:
 
 
 def _multipart(stream: IO[bytes], content_type: str, max_bytes: int) -> tuple[dict[str, list[str]], list[Upload]]:
-    boundary = parse_options_header(content_type)[1].get(b"boundary")
+    boundary = _options(content_type)[1].get(b"boundary")
     if not boundary:
         raise ApiError(400, "bad_request")
     parts = _Parts(boundary)

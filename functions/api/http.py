@@ -3,10 +3,28 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import IO, Any, Callable
 
 from ..config import Config
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def clean_text(text: str) -> str:
+    """``text`` with lone surrogates (valid in JSON, not encodable as UTF-8) replaced by U+FFFD: nothing
+    downstream — validation, encryption, a log line — can then fail to encode what a client sent."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def scalar(value: Any) -> Any:
+    """A JSON member as a form field: text cleaned, numbers and booleans kept, containers dropped (no field
+    of any endpoint is a list or an object, and a deeply nested one must never reach ``str``)."""
+    if isinstance(value, str):
+        return clean_text(value)
+    return value if isinstance(value, (int, float, bool)) else None
 
 
 @dataclass

@@ -124,7 +124,7 @@ def announced_file(body: dict, max_bytes: int) -> Announced:
 def _int(value) -> int:
     try:
         return int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: {"size": 1e999} is infinity
         return 0
 
 
