@@ -76,6 +76,29 @@ class Config:
     # client's address (CloudFront-Viewer-Address); others are rate-limited by their own source address.
     edge_secret: str = ""
 
+    # Notices to officers (functions/notifications/): fixed text, never anything about the report.
+    # SMTP: security starttls (default), tls or none; port 0 = 587 / 465 / 25 by security; the password is
+    # read from the file BVTE_SMTP_PASSWORD_FILE names (never the password itself in the environment).
+    smtp_host: str = ""
+    smtp_port: int = 0
+    smtp_security: str = "starttls"
+    smtp_user: str = ""
+    smtp_password_file: str = ""
+    smtp_from: str = ""
+    # Addresses told of every report (comma separated): the simple setting for a one-officer office.
+    notify_to: str = ""
+    # Webhook: HTTPS POST, signed with HMAC-SHA256 under the secret in BVTE_WEBHOOK_SECRET_FILE.
+    webhook_url: str = ""
+    webhook_secret_file: str = ""
+    # AWS: an SNS topic the office subscribes its officers to (told of every report).
+    notify_sns_topic_arn: str = ""
+    # Say "khẩn cấp" in the notice when the reporter ticked urgent (off: the notice then reveals nothing).
+    notify_urgent_wording: bool = False
+    # At most one notice per officer and channel in this many minutes (a flood becomes one notice).
+    notify_batch_minutes: int = 5
+    # How long one delivery may wait for a mail server or the webhook (seconds).
+    notify_timeout_seconds: int = 10
+
     testing: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
