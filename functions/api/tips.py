@@ -19,6 +19,7 @@ from ..core.places import load_places
 from ..core.text import normalise
 from ..core.tip_forms import FormData, load_hotline, render_form, render_message, render_receipt, render_status
 from ..core.tip_validation import FIELDS, load_categories, message, shown_filename, validate
+from ..notifications import outbox as notices
 from ..pages import render_page
 from ..storage import StorageError
 from .errors import GENERIC_MESSAGES, ApiError
@@ -122,8 +123,19 @@ def _check_uploads(uploads, max_files: int, max_bytes: int) -> tuple[int, str] |
     return None
 
 
+# What of a field is read at most: far above any field's own limit (so "too long" is still said), far below
+# what would make validation itself fail (a 12,000-digit age once raised ValueError from int()).
+RAW_FIELD_CHARS = {"description": 4 * 5000}
+RAW_FIELD_DEFAULT_CHARS = 1000
+
+
+def raw_fields(request: Request) -> dict[str, str]:
+    """The report's fields as typed, each cut to ``RAW_FIELD_CHARS`` (the form shows them back)."""
+    return {name: request.value(name)[:RAW_FIELD_CHARS.get(name, RAW_FIELD_DEFAULT_CHARS)] for name in FIELDS}
+
+
 def submit_tip(request: Request, ctx: Context) -> Response:
-    raw = {name: request.value(name) for name in FIELDS}
+    raw = raw_fields(request)
     given_id = request.value("submission_id").strip()
     submission_id = given_id if receipts.valid_submission_id(given_id) else receipts.new_submission_id()
 
@@ -158,13 +170,15 @@ def submit_tip(request: Request, ctx: Context) -> Response:
                                    {ATTACHMENT_FIELD: f"“{shown_filename(upload.filename)}”: {exc.message}"}, submission_id)
         # What the reporter typed for the place (a former name, say) stays beside the resolved commune.
         fields = {**fields, "commune_as_typed": normalise(raw["commune"], multiline=False)[:200]}
-        stored = tips.store(ctx.storage, secret, _lock(ctx, fields["commune"]), submission_id, fields, files)
+        lock = _lock(ctx, fields["commune"])
+        stored = tips.store(ctx.storage, secret, lock, submission_id, fields, files)
     except (StorageError, CryptoError, OSError) as exc:
         log.error("tip not stored: %s", type(exc).__name__)
         return _form_error(request, ctx, 503, raw, {}, submission_id)
     except Exception as exc:  # noqa: BLE001 - whatever failed, nothing was acknowledged: the person must retry
         log.error("tip not stored: unexpected %s", type(exc).__name__)
         return _form_error(request, ctx, 503, raw, {}, submission_id)
+    notices.after_commit(ctx, stored, lock, fields)  # queues a content-free notice; never raises
     return _created(request, ctx, stored.receipt)
 
 
