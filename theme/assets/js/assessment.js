@@ -459,6 +459,17 @@
     }
     busy("Đang gửi…");
   });
+  // The sticky running total must never cover the field being edited: lift the field above it.
+  function keepClearOfSummary(event) {
+    var field = event.target;
+    if (summary.hidden || !field || !field.getBoundingClientRect || summary.contains(field)) return;
+    var cover = summary.getBoundingClientRect().top;
+    var bottom = field.getBoundingClientRect().bottom;
+    if (bottom > cover - 4) window.scrollBy(0, bottom - cover + 12);
+  }
+  form.addEventListener("focusin", keepClearOfSummary);
+  // A scrollable region must be reachable by keyboard (its list can be longer than its few lines).
+  summary.setAttribute("tabindex", "0");
   var alertBox = document.getElementById("loi-bieu-mau");
   if (alertBox) alertBox.focus();
   check();

@@ -235,7 +235,7 @@
       panel = document.createElement("div");
       panel.innerHTML = template ? template.innerHTML : "<p data-receipt></p>";
     }
-    $(panel, "[data-receipt]").textContent = receipt;
+    showReceiptCode($(panel, "[data-receipt]"), receipt);
     panel.setAttribute("data-receipt-shown", "");
     clearSummary();
     form.reset();
@@ -243,7 +243,19 @@
     form.elements.submission_id.value = randomId();
     form.hidden = true;
     form.parentNode.insertBefore(panel, form);
-    panel.focus();
+    // Focus for screen readers, but scroll so the code itself is in view (the panel's top would go under
+    // the sticky bars, and a phone would show only the advice below the code).
+    panel.focus({ preventScroll: true });
+    $(panel, "[data-receipt]").scrollIntoView({ block: "center" });
+  }
+
+  // The code with a line-break chance after each dash only: a group of four is never split.
+  function showReceiptCode(el, receipt) {
+    el.textContent = "";
+    receipt.split("-").forEach(function (group, i, groups) {
+      el.appendChild(document.createTextNode(group + (i < groups.length - 1 ? "-" : "")));
+      if (i < groups.length - 1) el.appendChild(document.createElement("wbr"));
+    });
   }
 
   function enhanceTipForm(form) {
