@@ -6,6 +6,7 @@ A view that shows or changes anything about a case is wrapped in ``unlocked_only
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 
 import click
@@ -50,3 +51,9 @@ def audit(action: str, subject: str = "") -> None:
         session().audit(actor(), action, subject)
     except click.ClickException as exc:
         raise ConsoleError(exc.message) from None
+
+
+def now():
+    """The console's present moment (aware, UTC): ``app.extensions["console-now"]``, a callable, when a test
+    or a benchmark sets one; else the real clock. Every clock on screen is computed at this moment."""
+    return current_app.extensions.get("console-now", lambda: dt.datetime.now(dt.timezone.utc))()
