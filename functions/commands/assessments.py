@@ -68,29 +68,37 @@ def report(year: int, xlsx_path: Path | None, csv_path: Path | None, data_dir: P
     passed = sum(1 for r in rows if r["verdict"] == "Đạt")
     click.echo(f"{len(rows)} xã · {submitted} đã nộp · {passed} tự tính Đạt · năm {year}")
     if csv_path:
-        with open(csv_path, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel reads UTF-8
-            writer = csv.writer(fh)
-            writer.writerow([label for _, label in COLUMNS])
-            for row in rows:
-                writer.writerow([_cell(row, k) for k, _ in COLUMNS])
-        click.echo(f"Đã ghi {csv_path}")
+        _write_csv(csv_path, rows)
     if xlsx_path:
-        from openpyxl import Workbook
-        from openpyxl.styles import Font
+        _write_xlsx(xlsx_path, rows, year)
 
-        wb = Workbook()
-        ws = wb.active
-        ws.title = f"Tự đánh giá {year}"
-        ws.append([label for _, label in COLUMNS])
-        for cell in ws[1]:
-            cell.font = Font(bold=True)
+
+def _write_csv(csv_path: Path, rows: list[dict]) -> None:
+    with open(csv_path, "w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel reads UTF-8
+        writer = csv.writer(fh)
+        writer.writerow([label for _, label in COLUMNS])
         for row in rows:
-            ws.append([_cell(row, k) for k, _ in COLUMNS])
-        ws.freeze_panes = "A2"
-        for letter, width in zip("ABCDEFGHIJKLMNOPQ", (16, 36, 7, 8, 8, 26, 10, 8, 16, 60, 22, 30, 20, 8, 10, 16, 12)):
-            ws.column_dimensions[letter].width = width
-        wb.save(xlsx_path)
-        click.echo(f"Đã ghi {xlsx_path}")
+            writer.writerow([_cell(row, k) for k, _ in COLUMNS])
+    click.echo(f"Đã ghi {csv_path}")
+
+
+def _write_xlsx(xlsx_path: Path, rows: list[dict], year: int) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    wb = Workbook()
+    ws = wb.active
+    ws.title = f"Tự đánh giá {year}"
+    ws.append([label for _, label in COLUMNS])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([_cell(row, k) for k, _ in COLUMNS])
+    ws.freeze_panes = "A2"
+    for letter, width in zip("ABCDEFGHIJKLMNOPQ", (16, 36, 7, 8, 8, 26, 10, 8, 16, 60, 22, 30, 20, 8, 10, 16, 12)):
+        ws.column_dimensions[letter].width = width
+    wb.save(xlsx_path)
+    click.echo(f"Đã ghi {xlsx_path}")
 
 
 # -- the office's review --------------------------------------------------------------------------
