@@ -124,3 +124,9 @@ def test_stored_report_fields_keep_the_replacement_character(client, storage, pr
     assert client.post("/api/tips", data=payload, content_type="application/json").status_code == 201
     (tip_id,) = tips.tip_ids(storage)
     assert tips.read(storage, private_key, tip_id).fields["description"].endswith("\ufffd")
+
+
+@pytest.mark.parametrize("age", ["7" * 4301, "7" * 12000, "1" * 999])
+def test_child_age_of_thousands_of_digits_is_400_not_500(client, age, dev_keys):
+    answer = client.post("/api/tips", data={**GOOD, "child_age": age}, headers=JSON)
+    assert answer.status_code == 400 and "child_age" in answer.get_json()["error"]["fields"]
