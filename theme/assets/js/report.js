@@ -2,7 +2,8 @@
  * Report form and status lookup, enhanced (functions/templates/tips/). Without this file both
  * forms work as plain HTML posts; with it: inline checks with the server's own rules (limits,
  * patterns and messages written into the page by functions/core/tip_validation.py), sending
- * without leaving the page (XHR, Accept: application/json), a progress bar while attachments
+ * without leaving the page (XHR, Accept: application/json), large photos made smaller in the
+ * browser first (longest side 1600 px, JPEG 0.8: minutes less on 2G), a progress bar while attachments
  * upload, retries that reuse the same submission_id (one report, one receipt), and nothing kept
  * on the device: no storage APIs, and the form is emptied when the page is left.
  * Plain ES5, no framework: it must run on old, cheap phones.
@@ -258,6 +259,56 @@
     });
   }
 
+  // --- photos made smaller before sending ------------------------------------------------------
+  // A phone photo (3–5 MB) takes minutes on 2G: large photos are redrawn at most SHRINK_SIDE px on
+  // their longest side as JPEG, which also drops their metadata. The server still checks every file.
+  var SHRINK_SIDE = 1600, SHRINK_QUALITY = 0.8, SHRINK_ABOVE = 300 * 1024;
+
+  function isLargePhoto(f) { return /^image\/(jpeg|png)$/.test(f.type) && f.size > SHRINK_ABOVE; }
+
+  // One photo redrawn smaller: {blob, name}; the original when the redraw would not be smaller.
+  function shrinkPhoto(file) {
+    return window.createImageBitmap(file, { imageOrientation: "from-image" }).then(function (img) {
+      var scale = Math.min(1, SHRINK_SIDE / Math.max(img.width, img.height));
+      var canvas = document.createElement("canvas");
+      canvas.width = Math.round(img.width * scale);
+      canvas.height = Math.round(img.height * scale);
+      var ctx = canvas.getContext("2d");
+      ctx.fillStyle = "#fff"; // a transparent PNG gets white, not black, behind it
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+      if (img.close) { img.close(); }
+      return new Promise(function (resolve, reject) {
+        canvas.toBlob(function (blob) { if (blob) { resolve(blob); } else { reject(new Error("encode")); } },
+          "image/jpeg", SHRINK_QUALITY);
+      });
+    }).then(function (blob) {
+      if (blob.size >= file.size) { return { blob: file, name: file.name }; }
+      return { blob: blob, name: file.name.replace(/\.[^.]*$/, "") + ".jpg" };
+    });
+  }
+
+  // The form's data with its large photos made smaller, in their order: {data, failed}. A photo that
+  // cannot be redrawn goes as it is (counted in failed); onStep(n, count) tells which one is being redrawn.
+  function formDataWithSmallerPhotos(form, onStep) {
+    var data = new FormData(form);
+    var input = form.elements.attachments;
+    var files = input && input.files ? Array.prototype.slice.call(input.files) : [];
+    var result = { data: data, failed: 0 };
+    if (!window.createImageBitmap || !data["delete"] || !files.some(isLargePhoto)) { return Promise.resolve(result); }
+    data["delete"]("attachments");
+    var chain = Promise.resolve();
+    files.forEach(function (file, i) {
+      chain = chain.then(function () {
+        if (!isLargePhoto(file)) { data.append("attachments", file, file.name); return null; }
+        onStep(i + 1, files.length);
+        return shrinkPhoto(file).then(function (r) { data.append("attachments", r.blob, r.name); },
+          function () { result.failed += 1; data.append("attachments", file, file.name); });
+      });
+    });
+    return chain.then(function () { return result; });
+  }
+
   function enhanceTipForm(form) {
     var rules;
     // Without the rules (or a browser too old for them) the form still posts; the server checks.
@@ -302,13 +353,14 @@
       sending = true;
       var button = $(form, "button[type=submit]");
       button.disabled = true;
+      var photoNote = "";
       if (progress) { progress.hidden = false; bar.value = 0; label.textContent = ""; }
       if (xhr.upload) {
         xhr.upload.onprogress = function (e) {
           if (!e.lengthComputable || !bar) { return; }
           var pct = Math.round(e.loaded * 100 / e.total);
           bar.value = pct;
-          label.textContent = pct + "%";
+          label.textContent = pct + "%" + photoNote;
         };
       }
       function done() { sending = false; button.disabled = false; if (progress) { progress.hidden = true; } }
@@ -332,7 +384,14 @@
       };
       xhr.onerror = function () { failed("Mất kết nối mạng nên tin báo CHƯA được gửi."); };
       xhr.ontimeout = function () { failed("Mạng quá chậm nên tin báo chưa gửi xong."); };
-      try { xhr.send(new FormData(form)); } catch (e) { sending = false; form.submit(); }
+      function send(data) { try { xhr.send(data); } catch (e) { sending = false; form.submit(); } }
+      if (!window.Promise) { send(new FormData(form)); return; }
+      formDataWithSmallerPhotos(form, function (n, count) {
+        if (label) { label.textContent = "Đang thu nhỏ ảnh " + n + "/" + count + " để gửi nhanh hơn…"; }
+      }).then(function (r) {
+        if (r.failed) { photoNote = " — không thu nhỏ được " + r.failed + " ảnh nên gửi nguyên cỡ, có thể lâu hơn."; }
+        send(r.data);
+      }, function () { send(new FormData(form)); });
     });
   }
 
