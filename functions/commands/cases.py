@@ -402,3 +402,42 @@ def grant(obj, case_number: str, officer_id: str) -> None:
         cases.grant(session.storage, opened.case, ctx.actor.author, ctx.actor.identity, colleague, opened.events)
 
     _write(obj, case_number, act, f"đã chia sẻ cho {officer_id}.", action="grant")
+
+
+# -- the register (the console's twin: functions/console/documents.py) ---------------------------------------
+
+def _write_new(path: Path, data: bytes) -> None:
+    try:
+        create_file(path, data)
+    except FileExistsError:
+        raise click.ClickException(f"Tệp {path} đã có: chọn tên khác (không ghi đè).") from None
+    click.echo(f"Đã ghi {path}")
+
+
+@group.command("register", help="Sổ theo dõi hồ sơ nhận trong một năm (số hồ sơ, thời điểm nhận, xã, loại việc, bước, "
+                                "các thời hạn — không có tên, không có nội dung tin báo) và tỷ lệ tiêu chí 6 "
+                                "(kế hoạch được phê duyệt kịp thời), ghi ra XLSX (và CSV). Được ghi vào nhật ký "
+                                "như một lần xuất dữ liệu.")
+@click.option("--year", type=click.IntRange(2000, 2100), required=True, help="Năm nhận tin báo, ví dụ 2026.")
+@click.option("--xlsx", "xlsx_path", type=click.Path(path_type=Path, dir_okay=False), required=True,
+              help="Tệp XLSX mới: sổ theo dõi và tiêu chí 6.")
+@click.option("--csv", "csv_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+              help="Tệp CSV mới (UTF-8): sổ theo dõi.")
+@officer_command
+def register(obj, year: int, xlsx_path: Path, csv_path: Path | None) -> None:
+    from datetime import datetime, timezone
+
+    from ..console.casefile import load_references, readable_cases
+    from ..core.case_register import build_register
+
+    ctx = _open_session(obj)
+    refs = load_references(ctx.session.config.content_dir)
+    communes = {c.id: c.label for c in refs.places.communes} if refs.places is not None else {}
+    with storage_errors():
+        ctx.session.audit(ctx.actor, "export")
+        files = readable_cases(ctx.session, ctx.actor, refs, datetime.now(timezone.utc))
+    book = build_register(files, year, refs.clocks, refs.categories, communes)
+    _write_new(xlsx_path, book.xlsx())
+    if csv_path:
+        _write_new(csv_path, book.csv().encode("utf-8-sig"))  # BOM: Excel reads UTF-8
+    click.echo(f"{len(book.rows)} hồ sơ nhận trong năm {year}. Tiêu chí 6: {book.figure.text}")

@@ -178,7 +178,8 @@ def register_row(file: Any, rules: Sequence[ClockRule], categories: Mapping[str,
     ended = ended_at(file.step_state)
     category_id = str(fields.get("category", ""))
     return RegisterRow(
-        case_number=file.number, received=received_at(file), commune=commune_label(str(fields.get("commune", "")), communes),
+        case_number=file.number, received=received_at(file),
+        commune=commune_label(str(fields.get("commune", "")), communes),
         category_id=category_id, category=categories.get(category_id, category_id), step=file.step_state.label(),
         deadlines={rule.id: deadline_status(by_id.get(rule.id), ended) for rule in rules},
     )
@@ -208,6 +209,30 @@ def criterion_figure(rows: Iterable[RegisterRow], year: int) -> CriterionFigure:
     outcomes = tuple(PlanOutcome(r.case_number, r.category_id, plan_outcome(r))
                      for r in rows if r.category_id in CRITERION_CATEGORIES)
     return CriterionFigure(year, outcomes)
+
+
+@dataclass(frozen=True)
+class Register:
+    """A year's register as one key sees it: the deadline columns, the rows and the criterion-6 figure."""
+
+    year: int
+    columns: tuple[ClockRule, ...]
+    rows: tuple[RegisterRow, ...]
+    figure: CriterionFigure
+
+    def xlsx(self) -> bytes:
+        return xlsx_bytes(table(self.rows, self.columns), figure_table(self.figure), self.year)
+
+    def csv(self) -> str:
+        return csv_text(table(self.rows, self.columns))
+
+
+def build_register(files: Iterable[Any], year: int, clocks: Clocks, categories: Mapping[str, str],
+                   communes: Mapping[str, str]) -> Register:
+    """The register of ``year`` from case files (``communes``: id → today's name, e.g. "xã Mường Ảng")."""
+    columns = tuple(legal_clocks(clocks))
+    rows = tuple(register_rows(files, year, columns, categories, communes))
+    return Register(year, columns, rows, criterion_figure(rows, year))
 
 
 # -- the exported table ----------------------------------------------------------------------------------
