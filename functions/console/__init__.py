@@ -16,7 +16,7 @@ from flask import Flask
 from .guard import ConsoleGuard
 from .keyholder import DEFAULT_IDLE_SECONDS, KeyHolder
 
-BLUEPRINTS = ("unlock", "inbox", "case", "documents")
+BLUEPRINTS = ("unlock", "inbox", "case", "documents", "review")
 
 
 def create_console_app(session, key_path: Path, *, launch_token: str, port: int,
