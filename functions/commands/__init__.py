@@ -14,7 +14,8 @@ def _register() -> None:
     from . import serve
 
     main.add_command(serve.serve)
-    for name in ("office", "officers", "cases", "audit", "keys", "tips", "communes", "assessments", "data", "console"):
+    for name in ("office", "officers", "cases", "audit", "keys", "tips", "communes", "assessments", "data", "console",
+                 "notify"):
         try:
             module = __import__(f"{__name__}.{name}", fromlist=["group"])
         except ModuleNotFoundError as exc:

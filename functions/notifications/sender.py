@@ -217,6 +217,7 @@ class Deliverer:
         self.storage, self.now, self.lease, self.result = storage, now, lease, result
         self.channels = {c.name: c for c in channels}
         self.links: dict[str, object] = {}
+        self.down: dict[str, str] = {}  # channel → the error that made it unreachable this round
 
     def close(self) -> None:
         for link in self.links.values():
@@ -276,11 +277,18 @@ class Deliverer:
         channel = self.channels.get(target.channel)
         if channel is None or not target.address:
             return  # channel turned off or address removed since: the plan is abandoned when it is old
+        if target.channel in self.down:  # one wait on a dead or hanging server per round, not one per notice
+            self._fail(target, plan, f"miss-{secrets.token_hex(4)}", "unreachable", self.down[target.channel])
+            return
         link = self.links.get(target.channel) or self.links.setdefault(target.channel, channel.open())
         try:
             link.prepare(target.address)
+        except Refused as exc:  # this address refused (RCPT): nothing was sent, retry after backoff
+            self._fail(target, plan, f"miss-{secrets.token_hex(4)}", "refused", str(exc).split(" ")[0])
+            return
         except Exception as exc:  # noqa: BLE001 - nothing was sent: retry after backoff
             link.close()
+            self.down[target.channel] = type(exc).__name__
             self._fail(target, plan, f"miss-{secrets.token_hex(4)}", "unreachable", type(exc).__name__)
             return
         if not _mark(self.storage, plan, f"try-{attempt}", {"at": _stamp(self.now)}):
@@ -360,3 +368,25 @@ def _plan_target(storage, target: Target, items: list[dict], claims: dict, plans
     if plan is not None:
         mine[window] = plan
         result.planned += 1
+
+
+def send_now(storage, channels: list, found: list[Target], notice, notice_id: str, now: datetime | None = None) -> int:
+    """Send one notice to each target at once (the officer-side reminder: no queue, no batching); failures
+    go to the failure log. Returns how many were sent."""
+    now = now or outbox.utcnow()
+    by_name = {c.name: c for c in channels}
+    sent = 0
+    for target in found:
+        channel = by_name.get(target.channel)
+        if channel is None:
+            continue
+        link = channel.open()
+        try:
+            link.prepare(target.address)
+            link.transmit(notice, notice_id)
+            sent += 1
+        except Exception as exc:  # noqa: BLE001 - logged by type; the next run sends fresh counts
+            outbox.record_failure(storage, target.channel, target.recipient, "reminder", type(exc).__name__, now)
+        finally:
+            link.close()
+    return sent
