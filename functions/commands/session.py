@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import click
@@ -26,6 +26,7 @@ from nacl.signing import SigningKey, VerifyKey
 
 from ..config import Config
 from ..core import audit, cases, crypto, office_keys
+from ..core.vietnam import VIETNAM
 from ..keys import DEV_PASSPHRASE, DEV_ROOT_KEY_NAME, dev_officer_key, has_dev_office, is_dev_key, keys_dir, \
     load_office_root
 from ..storage import StorageError, open_storage
@@ -52,14 +53,14 @@ kdf_option = click.option("--kdf", type=click.Choice(sorted(crypto.KDF_LEVELS)),
 
 
 def vietnam_time(text: str) -> str:
-    """A stored UTC ISO time as Vietnam time (Asia/Ho_Chi_Minh: UTC+7, no daylight saving)."""
+    """A stored UTC ISO time as Vietnam time ("2026-11-30 14:05")."""
     try:
         moment = datetime.fromisoformat(text)
     except (TypeError, ValueError):
         return str(text)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=timezone.utc)
-    return (moment.astimezone(timezone.utc) + timedelta(hours=cases.VIETNAM_OFFSET_HOURS)).strftime("%Y-%m-%d %H:%M")
+    return moment.astimezone(VIETNAM).strftime("%Y-%m-%d %H:%M")
 
 
 # -- passphrases and key files -------------------------------------------------------------------------

@@ -16,7 +16,7 @@ from typing import Iterable
 
 from .case_steps import APPROVAL_FORM, ASSESSMENT_FORM, PLAN_FORM, SEPARATION_FORM, StepState
 from .clocks import OK, OVERDUE, SOON, Deadline
-from .workdays import VIETNAM
+from .vietnam import VIETNAM
 
 FORM_FACTS = {"initial_assessment_done": ASSESSMENT_FORM, "plan_drafted": PLAN_FORM, "plan_approved": APPROVAL_FORM}
 SEPARATION_FACTS = {"separation_started": "thoi_diem_tach", "separation_ended": "thoi_diem_ket_thuc"}

@@ -28,7 +28,7 @@ import hashlib
 import json
 import secrets
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 
 import nacl.utils
 from nacl.public import PrivateKey
@@ -37,6 +37,7 @@ from nacl.signing import VerifyKey
 from . import crypto
 from .office_keys import Identity, Keyring, Officer, box_public_key, keyring_at, signature_valid, utcnow
 from .store import NotFound
+from .vietnam import VIETNAM
 
 RECORD_V2 = "report.v2.json"
 RECORD_V1 = "report.sealed"  # sealed to the office's single key, before the keyring
@@ -62,7 +63,6 @@ KINDS = {
     "close": "Đóng hồ sơ",
     "reopen": "Mở lại hồ sơ",
 }
-VIETNAM_OFFSET_HOURS = 7
 
 
 class CaseError(ValueError):
@@ -120,7 +120,7 @@ class CaseLock:
 
 
 def vietnam_year(moment: datetime) -> int:
-    return (moment.astimezone(timezone.utc) + timedelta(hours=VIETNAM_OFFSET_HOURS)).year
+    return moment.astimezone(VIETNAM).year
 
 
 def case_index_key(year: int, number: int) -> str:

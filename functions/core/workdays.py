@@ -21,12 +21,12 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
-from zoneinfo import ZoneInfo
 
 import holidays
 import yaml
 
-VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
+from .vietnam import VIETNAM, to_vietnam  # noqa: F401 - re-exported: callers read both from here
+
 DAY_OFF = "day_off"
 WORKING_DAY = "working_day"
 SWAP_KINDS = (DAY_OFF, WORKING_DAY)
@@ -149,15 +149,6 @@ class WorkingCalendar:
         """How many working days lie after ``first`` up to and including ``last``."""
         return sum(1 for i in range(1, (last - first).days + 1)
                    if self.is_working_day(first + dt.timedelta(days=i)))
-
-
-def to_vietnam(moment: dt.datetime) -> dt.datetime:
-    """An aware datetime seen in Asia/Ho_Chi_Minh; a naive one is refused (its zone would be a guess)."""
-    if not isinstance(moment, dt.datetime):
-        raise TypeError(f"expected a datetime, got {type(moment).__name__}")
-    if moment.tzinfo is None or moment.utcoffset() is None:
-        raise ValueError("expected a timezone-aware datetime (UTC), got a naive one")
-    return moment.astimezone(VIETNAM)
 
 
 @functools.cache
