@@ -22,6 +22,7 @@ from ..commands.cases import commune_text
 from ..core import case_steps, cases
 from ..core.forms import prefill_mau01, validate_answers
 from ..core.text import normalise
+from ..notifications import mark_opened
 from ..storage import NotFound, StorageError
 from . import case_actions as act
 from .casefile import CaseFile, read_case, references
@@ -82,8 +83,6 @@ def load(number: str, action: str) -> CaseFile:
 
 def _mark_opened(tip_id: str) -> None:
     """Tell the notifications that an officer opened the case (no reminder then); a failure only logs."""
-    from ..notifications import mark_opened
-
     try:
         mark_opened(session().storage, tip_id)
     except StorageError as exc:
