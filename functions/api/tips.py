@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 ATTACHMENT_FIELD = "attachments"
 HONEYPOT_FIELD = "website"
+HONEYPOT_RECEIPT_SALT = "honeypot|"
 FORM_TITLE = "Báo tin về trẻ em"
 STATUS_TITLE = "Tra cứu tin báo"
 
@@ -151,9 +152,10 @@ def submit_tip(request: Request, ctx: Context) -> Response:
     if errors:
         return _form_error(request, ctx, status, raw, errors, submission_id)
     if request.value(HONEYPOT_FIELD).strip():
-        # A bot filled the hidden field: answer exactly like the real path (validation above, the
-        # receipt a retry of this submission would get), store nothing.
-        return _created(request, ctx, receipts.derive(ctx.secret(), submission_id))
+        # A bot filled the hidden field: answer like the real path (validation above, a receipt of the same
+        # shape, the same one for each retry), store nothing. Never the real path's receipt of this id: the
+        # id may be a stored report's, and its receipt opens that report's status and messages.
+        return _created(request, ctx, receipts.derive(ctx.secret(), HONEYPOT_RECEIPT_SALT + submission_id))
 
     try:
         secret = ctx.secret()

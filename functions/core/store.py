@@ -11,7 +11,8 @@ Core names these without importing a backend; ``functions.storage`` holds the tw
 - ``increment(counter, amount)`` adds atomically and returns the new value (no lost increments);
 - ``delete(key)`` removes a key (used only to clean up what a failed request left).
 
-Any failure of the medium (disk full, read-only, network) is raised as ``StorageUnavailable``.
+Any failure of the medium (disk full, read-only, network) is raised as ``StorageUnavailable``; a
+``create`` that may have stored its object despite failing raises its subclass ``OutcomeUnknown``.
 Keys are ``/``-separated, made of ``[A-Za-z0-9._-]`` segments.
 """
 
@@ -37,6 +38,12 @@ class NotFound(StorageError):
 
 class StorageUnavailable(StorageError):
     """The medium failed: the request must be answered 503 and nothing counted as stored."""
+
+
+class OutcomeUnknown(StorageUnavailable):
+    """A ``create`` failed in a way that may have stored the object all the same (an S3 answer lost after
+    the request was sent; a folder fsync failing after the link): callers must not delete what refers to it.
+    Any other failure of ``create`` means the object was certainly not stored."""
 
 
 def check_key(key: str) -> str:

@@ -13,13 +13,15 @@ Storage layout (every object create-only, none ever overwritten):
 
 The tip id and the receipt are keyed hashes of the client's ``submission_id``: a retry finds the
 record it already wrote and answers with the same receipt. Writes go attachments → index →
-record; on any failure before the record, what this request created is deleted (best effort)
-and the error propagates. Attachments or an index entry without a record never count: listing
-reads records, lookups check the record.
+record; on a failure before the record's write was attempted, the attachments this request created
+are deleted (best effort) and the error propagates; after it, nothing is deleted (see ``store``).
+Attachments or an index entry without a record never count: listing reads records, lookups check
+the record, and ``prune_orphans`` removes such leftovers once they are old.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -27,7 +29,7 @@ from datetime import datetime, timezone
 
 from nacl.public import PrivateKey, PublicKey
 
-from .store import AlreadyExists, NotFound
+from .store import AlreadyExists, NotFound, OutcomeUnknown, StorageError
 from . import cases, crypto, receipts
 from .images import CleanFile
 
@@ -96,24 +98,29 @@ def _ensure_index(storage, secret: bytes, receipt: str, tip_id: str, received: d
 def store(storage, secret: bytes, lock, submission_id: str, fields: dict, files: list[CleanFile],
           now: datetime | None = None) -> Stored:
     """Store one tip exactly once, encrypted as ``lock`` says (``cases.CaseLock`` or ``SingleKeyLock``);
-    returns only after the record is durable. Raises on failure, leaving nothing that counts."""
+    returns only after the record is durable. Raises on failure, leaving nothing that counts.
+
+    What is undone after a failure, and when: only objects this call created, and only when the commit
+    point certainly did not happen. When the record's write fails with ``OutcomeUnknown`` (an S3 answer
+    lost after the request arrived, a folder fsync failing after the link) the record may exist: then
+    nothing is deleted — a retry finds the record and answers its receipt, and if the record was not
+    written the leftovers never count and ``prune_orphans`` removes them later.
+
+    The receipt index race: a concurrent retry of the same submission (B) may rely on the index entry
+    this call (A) created and is undoing. A deletes it, then looks for the record and writes the entry
+    again if B's record is there; B, when it did not create the entry itself, writes it again after its
+    record. Whichever order the storage sees, a committed record ends with its index entry."""
     now = now or utcnow()
     tip_id = receipts.tip_id(secret, submission_id)
     receipt = receipts.derive(secret, submission_id)
     if cases.has_record(storage, tip_id):
-        _ensure_index(storage, secret, receipt, tip_id, now)
-        return Stored(receipt, tip_id, existing=True)
+        return _stored_again(storage, secret, receipt, tip_id, now)
 
     created: list[str] = []
+    index = functools.partial(_ensure_index, storage, secret, receipt, tip_id, now)
     try:
-        attachments = []
-        for number, item in enumerate(files, start=1):
-            key = f"tips/{tip_id}/attachments/{secrets.token_hex(8)}{lock.attachment_suffix}"
-            storage.create(key, lock.encrypt_attachment(item.data))
-            created.append(key)
-            attachments.append({"key": key, "name": f"tep-{number}.{item.extension}",
-                                "content_type": item.content_type, "size": len(item.data)})
-        if _ensure_index(storage, secret, receipt, tip_id, now):
+        attachments = _store_attachments(storage, lock, tip_id, files, created)
+        if index():
             created.append(index_storage_key(secret, receipt))
         case_number, number_key = lock.assign_number(storage, tip_id, now)
         if number_key:
@@ -126,16 +133,40 @@ def store(storage, secret: bytes, lock, submission_id: str, fields: dict, files:
             "reporter_key": crypto.b64(receipts.reporter_key(secret, receipt)),
             **({"case_number": case_number} if case_number else {}),
         }
-        try:
-            storage.create(f"tips/{tip_id}/{lock.record_name}", lock.encrypt_record(record))
-        except AlreadyExists:
-            # A concurrent retry of the same submission committed first: one record, same receipt.
-            _cleanup(storage, [k for k in created if not k.startswith("receipts/")])
-            return Stored(receipt, tip_id, existing=True)
+        payload = lock.encrypt_record(record)
     except BaseException:
-        _cleanup(storage, created)
+        _undo(storage, created, tip_id, index)  # the record was never attempted: certainly not committed
         raise
+    try:
+        storage.create(f"tips/{tip_id}/{lock.record_name}", payload)
+    except AlreadyExists:
+        # A concurrent retry of the same submission committed first: one record, same receipt. Its record
+        # names its own attachments and case number, never these: these are certainly unreferenced.
+        _undo(storage, created, tip_id, index)
+        return Stored(receipt, tip_id, existing=True)
+    except OutcomeUnknown:
+        raise  # the record may be stored: what it names must stay
+    except BaseException:
+        _undo(storage, created, tip_id, index)  # the backend says the record was certainly not written
+        raise
+    if index_storage_key(secret, receipt) not in created:
+        _best_effort(index)  # another attempt made the entry and may be undoing it (see the race above)
     return Stored(receipt, tip_id, existing=False)
+
+
+def _undo(storage, created: list[str], tip_id: str, index) -> None:
+    """Delete what this call created (best effort); then, if a concurrent attempt's record exists, its
+    receipt index entry is written again (this call may just have deleted it)."""
+    _cleanup(storage, created)
+    if any(key.startswith("receipts/") for key in created):
+        _best_effort(lambda: cases.has_record(storage, tip_id) and index())
+
+
+def _best_effort(action) -> None:
+    try:
+        action()
+    except Exception:  # noqa: BLE001 - a retry repairs it (``_stored_again``)
+        pass
 
 
 def _cleanup(storage, keys: list[str]) -> None:
@@ -144,6 +175,29 @@ def _cleanup(storage, keys: list[str]) -> None:
             storage.delete(key)
         except Exception:  # noqa: BLE001 - best effort: orphans never count as a tip
             pass
+
+
+def _store_attachments(storage, lock, tip_id: str, files: list[CleanFile], created: list[str]) -> list[dict]:
+    """Write each attachment create-only under a random name (noting it in ``created``); their list entries."""
+    attachments = []
+    for number, item in enumerate(files, start=1):
+        key = f"tips/{tip_id}/attachments/{secrets.token_hex(8)}{lock.attachment_suffix}"
+        storage.create(key, lock.encrypt_attachment(item.data))
+        created.append(key)
+        attachments.append({"key": key, "name": f"tep-{number}.{item.extension}",
+                            "content_type": item.content_type, "size": len(item.data)})
+    return attachments
+
+
+def _stored_again(storage, secret: bytes, receipt: str, tip_id: str, now: datetime) -> Stored:
+    """A retry of a stored report: its receipt, whatever the storage can still write. The index entry is
+    repaired when it is missing (a first attempt that died before writing it), but a failure to do so (a
+    full disk) never turns the answer into "not sent": the report IS stored."""
+    try:
+        _ensure_index(storage, secret, receipt, tip_id, now)
+    except StorageError:
+        pass
+    return Stored(receipt, tip_id, existing=True)
 
 
 # -- status, as the receipt holder sees it ----------------------------------------------------

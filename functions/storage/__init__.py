@@ -6,10 +6,11 @@ without importing a backend); they are re-exported here for callers that open a 
 
 from __future__ import annotations
 
-from ..core.store import AlreadyExists, NotFound, Storage, StorageError, StorageUnavailable, check_key
+from ..core.store import (AlreadyExists, NotFound, OutcomeUnknown, Storage, StorageError, StorageUnavailable,
+                          check_key)
 
-__all__ = ["AlreadyExists", "NotFound", "Storage", "StorageError", "StorageUnavailable", "check_key",
-           "open_storage"]
+__all__ = ["AlreadyExists", "NotFound", "OutcomeUnknown", "Storage", "StorageError", "StorageUnavailable",
+           "check_key", "open_storage"]
 
 
 def open_storage(config) -> Storage:

@@ -35,10 +35,16 @@ def make_dirs(directory: Path) -> None:
         fsync_dir(d.parent)
 
 
+class LinkedNotSynced(OSError):
+    """The file was linked into place but its folder could not be fsynced: it exists now and may or may not
+    survive a crash. Whoever wrote it cannot say it was not stored."""
+
+
 def create_file(path: Path, data: bytes, mode: int = 0o600) -> None:
     """Write ``data`` to ``path`` durably and create-only; ``FileExistsError`` when ``path`` exists.
 
-    Other ``OSError`` s (disk full, read-only) propagate; no temporary file is left behind.
+    Other ``OSError`` s (disk full, read-only) propagate, ``LinkedNotSynced`` when the failure came after
+    the link; no temporary file is left behind.
     """
     path = Path(path)
     make_dirs(path.parent)
@@ -53,7 +59,10 @@ def create_file(path: Path, data: bytes, mode: int = 0o600) -> None:
         finally:
             os.close(fd)
         os.link(tmp, path)
-        fsync_dir(path.parent)
+        try:
+            fsync_dir(path.parent)
+        except OSError as exc:
+            raise LinkedNotSynced(exc.errno, exc.strerror) from exc
     finally:
         try:
             os.unlink(tmp)

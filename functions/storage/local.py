@@ -9,8 +9,8 @@ import time
 from pathlib import Path
 from typing import Iterator
 
-from . import AlreadyExists, NotFound, StorageUnavailable, check_key
-from .files import create_file, make_dirs
+from . import AlreadyExists, NotFound, OutcomeUnknown, StorageUnavailable, check_key
+from .files import LinkedNotSynced, create_file, make_dirs
 
 
 class LocalStorage:
@@ -29,6 +29,8 @@ class LocalStorage:
             create_file(path, data)
         except FileExistsError:
             raise AlreadyExists(key) from None
+        except LinkedNotSynced as exc:
+            raise OutcomeUnknown(f"local write not synced: {errno.errorcode.get(exc.errno, exc.errno)}") from exc
         except OSError as exc:
             raise StorageUnavailable(f"local write failed: {errno.errorcode.get(exc.errno, exc.errno)}") from exc
 

@@ -21,7 +21,7 @@ import random
 import time
 from typing import Iterator
 
-from . import AlreadyExists, NotFound, StorageUnavailable, check_key
+from . import AlreadyExists, NotFound, OutcomeUnknown, StorageUnavailable, check_key
 from .retry import DEFAULT_DEADLINE, botocore_config, error_code, http_status, with_retries
 
 COUNTER_DIR = ".counters/"
@@ -33,6 +33,14 @@ def _is_missing(exc: BaseException) -> bool:
 
 def _is_precondition_failed(exc: BaseException) -> bool:
     return error_code(exc) in ("PreconditionFailed", "412") or http_status(exc) == 412
+
+
+def _may_have_arrived(exc: BaseException) -> bool:
+    """False only for failures before any byte of the request left (no connection was made); a timeout
+    or a connection closed while waiting for the answer may follow a stored object."""
+    from botocore.exceptions import ConnectTimeoutError, EndpointConnectionError
+
+    return not isinstance(exc, (EndpointConnectionError, ConnectTimeoutError))
 
 
 def _client_error():
@@ -82,12 +90,15 @@ class S3Storage:
     def create(self, key: str, data: bytes) -> None:
         full = self._key(key)
         ClientError = _client_error()
+        sent = []  # attempts whose request may have reached the server (see _may_have_arrived)
 
         def call(attempt: int) -> None:
             try:
                 answer = self.client.put_object(Bucket=self.bucket, Key=full, Body=bytes(data), IfNoneMatch="*")
             except ClientError as exc:
                 if not _is_precondition_failed(exc):
+                    if http_status(exc) in (500, 502, 504):  # 503 SlowDown and 4xx: refused, not stored
+                        sent.append(attempt)
                     raise
                 # An earlier attempt (ours, or botocore's own retry) may have stored the object and
                 # lost the answer: the same bytes under the key mean that write was ours.
@@ -95,9 +106,18 @@ class S3Storage:
                 if retried and self._read_quiet(full) == bytes(data):
                     return
                 raise AlreadyExists(key) from None
+            except Exception as exc:
+                if _may_have_arrived(exc):
+                    sent.append(attempt)
+                raise
             self._ok(answer, "s3 put")
 
-        with_retries(call, "s3 put", self.deadline)
+        try:
+            with_retries(call, "s3 put", self.deadline)
+        except StorageUnavailable as exc:
+            if sent:  # an answer was lost or was an error after the request arrived: it may be stored
+                raise OutcomeUnknown(str(exc)) from exc
+            raise
 
     def _read_quiet(self, full: str) -> bytes | None:
         try:
