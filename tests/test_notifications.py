@@ -36,11 +36,13 @@ class Inbox:
         self.lock = threading.Lock()
         self.block_at: int | None = None
         self.reached, self.release = threading.Event(), threading.Event()
+        self.got = threading.Event()  # set at each message received
 
     async def handle_DATA(self, server, session, envelope):
         with self.lock:
             self.messages.append((tuple(envelope.rcpt_tos), bytes(envelope.original_content or envelope.content)))
             count = len(self.messages)
+        self.got.set()
         if self.block_at == count:
             self.reached.set()
             self.release.wait(30)

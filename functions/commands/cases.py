@@ -289,6 +289,7 @@ def show(obj, case_number: str, save_attachments: Path | None) -> None:
     ctx = _open_session(obj)
     opened = _open(ctx, case_number)
     _print_case(opened, ctx.session)
+    _mark_opened(ctx.session, opened.case.tip_id)
     if save_attachments is None:
         return
     save_attachments.mkdir(parents=True, exist_ok=True)
@@ -309,6 +310,17 @@ def show(obj, case_number: str, save_attachments: Path | None) -> None:
         except FileExistsError:
             raise click.ClickException(f"{target} đã có: không ghi đè.") from None
         click.echo(f"Đã lưu {target}")
+
+
+def _mark_opened(session: Session, tip_id: str) -> None:
+    """Tell the server an officer opened the case (non-secret: no 12-hour "not opened" reminder then)."""
+    from ..notifications import mark_opened
+    from ..storage import StorageError
+
+    try:
+        mark_opened(session.storage, tip_id)
+    except StorageError as exc:
+        click.echo(f"Cảnh báo: chưa ghi được dấu “đã mở” ({type(exc).__name__}): có thể vẫn nhận lời nhắc hạn.", err=True)
 
 
 def _write(obj, case_number: str, act, done: str, action: str = "write_event") -> None:

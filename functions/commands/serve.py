@@ -103,4 +103,24 @@ def serve(host: str, port: int, data_dir: Path) -> None:
     app = create_app(config)
     _prune_every_hour(app)
     click.echo(f"Đang phục vụ tại http://{host}:{port}/ (dữ liệu: {config.data_dir}, lưu trữ: {config.storage})")
-    run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    with _notice_sender(app):
+        run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+
+
+def _notice_sender(app):
+    """Notices to officers on a thread while serving, when a channel is configured (else nothing runs)."""
+    import contextlib
+
+    from ..notifications.background import SenderThread
+    from ..notifications.channels import ChannelError, configured_channels
+    from ..web import context
+
+    ctx = context(app)
+    try:
+        channels = configured_channels(ctx.config)
+    except ChannelError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not channels:
+        return contextlib.nullcontext()
+    click.echo("Gửi thông báo cho cán bộ qua: " + ", ".join(c.name for c in channels) + " (không kèm nội dung tin báo).")
+    return SenderThread(ctx.storage, ctx.config, channels=channels)
