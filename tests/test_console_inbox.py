@@ -330,3 +330,16 @@ def test_storage_that_cannot_be_read_is_said_calmly(office, console, monkeypatch
 ])
 def test_durations_in_words(delta, words):
     assert inbox_module.duration_text(delta) == words
+
+
+def test_notices_that_could_not_be_delivered_are_said_above_the_list(office, console):
+    from functions.notifications import outbox
+
+    office.add()
+    console.unlock()
+    assert "Không gửi được thông báo" not in page(console)
+    outbox.record_failure(console.session.storage, "smtp", "can-bo-phat-trien", "expired", "gave up",
+                          T0 + dt.timedelta(minutes=30))
+    html = page(console)
+    assert "Không gửi được thông báo</strong> cho cán bộ: 1 lần trong 7 ngày qua" in html
+    assert "lúc 14:35 thứ Hai 30/11/2026 cho can-bo-phat-trien" in html

@@ -21,9 +21,10 @@ from urllib.parse import urlencode
 import click
 from flask import Blueprint, current_app, render_template, request
 
-from ..core import clocks
+from ..core import case_clocks, clocks
 from ..core.case_steps import STEPS
 from ..core.text import fold, normalise
+from ..notifications import delivery_failures as recent_failures
 from ..storage import StorageError
 from .case_index import NEVER, InboxRow, case_index
 from .casefile import references
@@ -132,13 +133,15 @@ def audit_once_per_unlock(officer) -> None:
     current_app.extensions["console-inbox-audited"] = weakref.ref(officer)
 
 
-def delivery_failures() -> list[dict]:
-    """Notices to officers that could not be delivered lately (``functions.notifications``), newest first."""
-    try:
-        from ..notifications import delivery_failures as recent_failures
-    except ImportError:  # an office without the notifications module
-        return []
-    return recent_failures(session().storage, now())
+def delivery_failures() -> dict | None:
+    """Notices to officers that could not be delivered in the last 7 days (``functions.notifications``): how
+    many, and when and to whom the newest was; None when every notice went out."""
+    found = recent_failures(session().storage, now())
+    if not found:
+        return None
+    moment = case_clocks.utc(found[0].get("at", ""))
+    return {"count": len(found), "recipient": str(found[0].get("recipient", "")),
+            "time": clocks.vietnam_time_label(moment) if moment else ""}
 
 
 @blueprint.get("/")
