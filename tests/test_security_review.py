@@ -160,3 +160,37 @@ def test_every_api_answer_is_no_store_with_csp_and_no_cookie_or_cors(client):
         assert "frame-ancestors 'none'" in response.headers.get("Content-Security-Policy", "")
         assert "Set-Cookie" not in response.headers
         assert not any(h.lower().startswith("access-control-") for h in response.headers.keys())
+
+
+# -- sliding windows (issue 15: 20 reports in 2 s across the hour's boundary with a limit of 10) --------
+
+def _limit_ctx(tmp_path):
+    from functions.api.http import Context, Request
+    from functions.config import Config
+    from functions.storage.local import LocalStorage
+
+    ctx = Context(config=Config(data_dir=tmp_path, testing=True, secret_key="ef" * 32), storage=LocalStorage(tmp_path))
+    return ctx, Request(method="POST", path="/api/tips", headers={}, client_address="203.0.113.5")
+
+
+def test_rate_limit_window_slides_across_the_hour_boundary(tmp_path):
+    from functions.api.security import over_limit
+
+    ctx, request = _limit_ctx(tmp_path)
+    end_of_hour = 1_790_000_000 // 3600 * 3600 + 3599  # hh:59:59
+    assert not any(over_limit(request, ctx, "tips", 10, now=end_of_hour - 1) for _ in range(10))
+    # Two seconds later, in the next UTC hour, the ten reports still count: the eleventh is refused.
+    assert over_limit(request, ctx, "tips", 10, now=end_of_hour + 1)
+    # Half an hour on, half of them still count: five more pass, the sixth does not.
+    later = end_of_hour + 1801  # hh+1:30:00; the refused eleventh counts too
+    assert [over_limit(request, ctx, "tips", 10, now=later) for _ in range(5)] == [False] * 4 + [True]
+
+
+def test_rate_limit_forgets_after_an_hour(tmp_path):
+    from functions.api.security import over_limit
+
+    ctx, request = _limit_ctx(tmp_path)
+    start = 1_790_000_000 // 3600 * 3600
+    assert not any(over_limit(request, ctx, "tips", 3, now=start + 10) for _ in range(3))
+    assert over_limit(request, ctx, "tips", 3, now=start + 20)
+    assert not over_limit(request, ctx, "tips", 3, now=start + 2 * 3600 + 20)

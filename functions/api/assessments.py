@@ -16,7 +16,9 @@ checks the code against storage, stores, and answers (JSON, or the form again as
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
+import time
 
 from ..core import access_codes, assessment_view
 from ..core import assessment_intake as intake
@@ -28,7 +30,7 @@ from ..core.text import normalise
 from ..storage import StorageUnavailable
 from .errors import ApiError
 from .http import Context, Request, Response, Upload
-from .security import client_limit_key, hour_window, limit_key, same_origin
+from .security import client_limit_key, hour_window, limit_key, same_origin, sliding_count
 
 log = logging.getLogger(__name__)
 
@@ -107,24 +109,20 @@ def _receipt(request: Request, ctx: Context, rubric, record: dict, commune) -> R
 
 # -- the access code, its failures counted per client and per commune ---------------------------
 
-def _code_attempt_keys(request: Request, ctx: Context, commune_id: str) -> tuple[str, str]:
-    """The storage keys counting this hour's wrong codes from this client and for this commune."""
-    hour = hour_window()
-    return (client_limit_key(request, ctx, _CODE_SCOPE, hour),
-            limit_key(_COMMUNE_SCOPE, commune_id, hour))
-
-
 def _check_access_code(request: Request, ctx: Context, commune, code: str) -> None:
-    """Raise 429 while too many wrong codes were tried this hour, 401 (counted) for a wrong code."""
-    per_client_key, per_commune_key = _code_attempt_keys(request, ctx, commune.id)
-    if (ctx.storage.increment(per_client_key, 0) >= ctx.config.access_code_attempts_per_hour
-            or ctx.storage.increment(per_commune_key, 0) >= ctx.config.access_code_commune_attempts_per_hour):
+    """Raise 429 while too many wrong codes were tried in the last hour (a sliding window, per client and
+    per commune), 401 (counted) for a wrong code."""
+    now = time.time()
+    per_client = functools.partial(client_limit_key, request, ctx, _CODE_SCOPE)
+    per_commune = functools.partial(limit_key, _COMMUNE_SCOPE, commune.id)
+    if (sliding_count(ctx.storage, per_client, now) >= ctx.config.access_code_attempts_per_hour
+            or sliding_count(ctx.storage, per_commune, now) >= ctx.config.access_code_commune_attempts_per_hour):
         raise ApiError(429, "rate_limited",
                        "Đã nhập sai mã truy cập quá nhiều lần trong một giờ. Vui lòng thử lại sau.",
                        {"access_code": "Tạm khóa vì nhập sai nhiều lần; thử lại sau một giờ."})
     if not access_codes.verify(ctx.storage, ctx.secret(), commune.id, code):
-        ctx.storage.increment(per_client_key)
-        ctx.storage.increment(per_commune_key)
+        ctx.storage.increment(per_client(hour_window(now)))
+        ctx.storage.increment(per_commune(hour_window(now)))
         raise WrongAccessCode(commune.label)
 
 

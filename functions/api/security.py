@@ -85,12 +85,28 @@ def client_key(request: Request, ctx: Context, scope: str, window: str) -> str:
     return digest.hexdigest()[:32]
 
 
+HOUR = 3600
+
+
 def over_limit(request: Request, ctx: Context, scope: str, per_hour: int, *, now: float | None = None) -> bool:
-    """Count this request against ``per_hour`` for its client; True once the limit is passed."""
-    hour = time.strftime("%Y%m%d%H", time.gmtime(now if now is not None else time.time()))
-    key = client_key(request, ctx, scope, hour)
-    count = ctx.storage.increment(f"ratelimit/{scope}/{hour}/{key}")
-    return count > per_hour
+    """Count this request against ``per_hour`` for its client; True once the limit is passed.
+
+    A sliding window of one hour: this hour's count plus the previous hour's, weighted by how much of
+    it the last 60 minutes still cover (so 10 reports at 10:59 still count at 11:00 — fixed hours let
+    twice the limit through across the boundary)."""
+    now = time.time() if now is None else now
+    count = ctx.storage.increment(client_limit_key(request, ctx, scope, hour_window(now)))
+    return sliding_count(ctx.storage, lambda window: client_limit_key(request, ctx, scope, window), now, count) > per_hour
+
+
+def sliding_count(storage, key_of, now: float, current: int | None = None) -> float:
+    """The count of the last hour: ``current`` (this hour's counter, read when not given) plus the previous
+    hour's counter times the share of the previous hour still inside the last 60 minutes. ``key_of``
+    names the counter of a window."""
+    if current is None:
+        current = storage.increment(key_of(hour_window(now)), 0)
+    previous = storage.increment(key_of(hour_window(now - HOUR)), 0)
+    return current + previous * (1 - (now % HOUR) / HOUR)
 
 
 def hour_window(now: float | None = None) -> str:
