@@ -10,8 +10,8 @@
  * - Keyboard: press Shift three times in a row (within 5 seconds, no other key in between), as
  *   GOV.UK's "Exit this page" does. Typing capitals never triggers it: any other key resets the count.
  *
- * Inline in <head> of every site page (theme/main.html), so it works from the first paint; as a file on the
- * functions' pages, whose CSP forbids inline scripts (a second copy returns at once).
+ * Inline in <head> of every site page (theme/main.html), so it works from the first paint; also loaded
+ * async as a file, for the functions' pages whose CSP forbids inline scripts (a second copy returns at once).
  * Everything is delegated to document, nothing waits for the DOM.
  * It cannot remove earlier pages of this site from the browser's history, downloads or the
  * browser's own records; content/an-toan-khi-truy-cap.md says so.
