@@ -1,6 +1,6 @@
 """Delivery under stress, against a real SMTP server on 127.0.0.1: a sender process killed mid-batch (each
 officer still gets each notice exactly once) and a flood of 500 reports in a minute (a bounded number of
-notices, every report told to every officer exactly once)."""
+notices, every report told to every officer exactly once); and the AWS shape (S3 storage, an SNS topic)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from test_notifications import Office, smtp_server, smtp_settings
 
 from functions.config import REPO_ROOT
@@ -85,3 +86,31 @@ def test_a_flood_of_500_reports_in_a_minute_gives_each_officer_a_few_notices_cov
         assert len(claimed) == 500  # every report is in exactly one notice to this officer
         done = [k for k in storage.list(OUT) if f"/smtp/{officer_id}/" in k and k.endswith("/done")]
         assert len(done) == per_officer[officer_id]
+
+
+@pytest.mark.s3
+def test_on_s3_storage_and_an_sns_topic_each_report_is_published_once(config, seaweedfs, dynamodb):
+    """The AWS shape: queue and delivery state in an S3-compatible bucket (SeaweedFS), notices to an SNS
+    topic (moto server), read back through an SQS queue subscribed to it."""
+    import boto3
+
+    from functions.notifications.channels import SnsChannel
+    from s3_servers import REGION, s3_storage
+
+    storage = s3_storage(seaweedfs)
+    clients = {name: boto3.client(name, region_name=REGION, endpoint_url=dynamodb.endpoint,
+                                  aws_access_key_id="moto", aws_secret_access_key="moto") for name in ("sns", "sqs")}
+    topic = clients["sns"].create_topic(Name="bvte-thong-bao")["TopicArn"]
+    queue = clients["sqs"].create_queue(QueueName="can-bo")["QueueUrl"]
+    queue_arn = clients["sqs"].get_queue_attributes(QueueUrl=queue, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    clients["sns"].subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn,
+                             Attributes={"RawMessageDelivery": "true"})
+    now = datetime.now(timezone.utc)
+    for n in range(3):
+        outbox.queue_new_report(storage, f"{n:032x}", [], now + timedelta(seconds=n))
+    channel = SnsChannel(topic, client=clients["sns"])
+    assert deliver_once(storage, config, now=now + timedelta(seconds=5), channels=[channel]).delivered == 1
+    assert deliver_once(storage, config, now=now + timedelta(minutes=6), channels=[channel]).delivered == 0
+    got = clients["sqs"].receive_message(QueueUrl=queue, MaxNumberOfMessages=10)["Messages"]
+    assert len(got) == 1 and "Có tin báo mới cần xem trong bảng điều khiển." in got[0]["Body"]
+    assert len([k for k in storage.list(CLAIMS)]) == 3  # all three reports in that one notice

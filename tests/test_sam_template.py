@@ -113,6 +113,8 @@ def test_http_api_is_throttled_and_every_public_route_has_its_own_function(trans
     routes = {}
     for name, res in resources(sam_template, "AWS::Serverless::Function").items():
         for event in res["Properties"]["Events"].values():
+            if event["Type"] != "HttpApi":
+                continue  # the notice sender runs on storage events and a schedule, not on a route
             routes[(event["Properties"]["Method"], event["Properties"]["Path"])] = name
     # Every endpoint the code serves is deployed; no function serves two areas.
     from functions.api.uploads import LOCAL_PATH
@@ -146,7 +148,7 @@ def test_intake_may_only_create_under_its_own_prefixes(transformed):
     statements = _statements(transformed, "TipsFunction")
     writes = [s for s in statements if "s3:PutObject" in _text(s["Action"])]
     assert len(writes) == 1
-    assert all("tips/*" in _text(r) or "receipts/*" in _text(r) for r in writes[0]["Resource"])
+    assert all(any(p in _text(r) for p in ("tips/*", "receipts/*", "notices/queue/*")) for r in writes[0]["Resource"])
     reads = [s for s in statements if "s3:GetObject" in _text(s["Action"])]
     # Only HEAD of the sealed record (exactly-once check), never the receipts index or attachments.
     assert len(reads) == 1 and "report.sealed" in _text(reads[0]["Resource"])
@@ -332,3 +334,43 @@ def test_only_cloudfront_can_name_the_client_address(transformed):
     functions = [r for r in resources.values() if r["Type"] == "AWS::Lambda::Function"]
     assert functions and all(f["Properties"]["Environment"]["Variables"]["BVTE_EDGE_SECRET"] == {"Ref": "EdgeSecret"}
                              for f in functions)
+
+
+def test_the_notice_sender_reads_and_writes_only_notices_and_publishes_to_its_topic(transformed, sam_template):
+    statements = _statements(transformed, "NotifyFunction")
+    for statement in statements:
+        text = _text(statement["Resource"])
+        assert "tips/" not in text and "receipts/" not in text and "keyring/" not in text, statement
+        assert "*" not in _text(statement["Action"]), statement
+    writes = [s for s in statements if "s3:PutObject" in _text(s["Action"])]
+    assert len(writes) == 1 and all(any(p in _text(r) for p in ("notices/out/*", "notices/claims/*",
+                                                                "notices/failures/*")) for r in writes[0]["Resource"])
+    reads = [s for s in statements if "s3:GetObject" in _text(s["Action"])]
+    assert len(reads) == 1 and "notices/*" in _text(reads[0]["Resource"])
+    listing = next(s for s in statements if "s3:ListBucket" in _text(s["Action"]))
+    assert "notices/*" in _text(listing["Condition"])
+    publish = next(s for s in statements if "sns:Publish" in _text(s["Action"]))
+    assert publish["Resource"] == {"Ref": "NotifyTopic"}
+    props = sam_template["Resources"]["NotifyFunction"]["Properties"]
+    assert props["Handler"] == "functions.notify_handler.handler"
+    assert props["Events"]["Queued"]["Properties"]["Pattern"]["detail"]["object"]["key"][0]["prefix"] == {
+        "Fn::Sub": "${DataPrefix}notices/queue/"}
+    assert sam_template["Resources"]["DataBucket"]["Properties"]["NotificationConfiguration"] == {
+        "EventBridgeConfiguration": {"EventBridgeEnabled": True}}
+
+
+def test_the_notice_sender_imports_light_and_runs_a_round(tmp_path):
+    """Importing the Lambda entry point loads no channel, cloud client or web framework; a round on an
+    empty queue sends nothing."""
+    code = (
+        "import sys, json; import functions.notify_handler as h; "
+        "heavy = [m for m in ('boto3', 'smtplib', 'flask', 'werkzeug', 'yaml', 'holidays') if m in sys.modules]; "
+        "print(json.dumps([heavy, h.handler({}, None)]))"
+    )
+    env = {"PATH": "/usr/bin:/bin", "BVTE_DATA_DIR": str(tmp_path), "BVTE_SMTP_HOST": "127.0.0.1",
+           "BVTE_SMTP_PORT": "9", "BVTE_SMTP_SECURITY": "none", "BVTE_SMTP_FROM": "tb@van-phong.test"}
+    res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO_ROOT,
+                         env=env)
+    assert res.returncode == 0, res.stderr
+    heavy, counts = json.loads(res.stdout)
+    assert heavy == [] and counts == {"planned": 0, "delivered": 0, "failed": 0, "uncertain": 0, "waiting": 0}

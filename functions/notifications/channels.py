@@ -280,8 +280,8 @@ class SnsLink:
         from botocore.exceptions import ClientError
 
         try:
-            self.channel.client.publish(TopicArn=self.channel.topic_arn, Subject=notice.subject,
-                                        Message=notice.body)
+            # No Subject: SNS takes only ASCII there, and e-mail subscribers see the fixed text anyway.
+            self.channel.client.publish(TopicArn=self.channel.topic_arn, Message=f"{notice.subject}\n\n{notice.body}")
         except ClientError as exc:
             status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 500)
             if 400 <= status < 500:
