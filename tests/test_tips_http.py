@@ -122,8 +122,10 @@ def test_gps_and_device_exif_are_gone_after_decryption(client, storage, private_
 
 def test_same_submission_id_twice_gives_one_record_and_the_same_receipt(client, storage):
     first = client.post("/api/tips", json={**GOOD, "submission_id": sid(7)})
-    second = client.post("/api/tips", json={**GOOD, "description": "Một nội dung khác hẳn, gửi lại", "submission_id": sid(7)})
-    assert first.status_code == second.status_code == 201
+    second = client.post("/api/tips", json={**GOOD, "submission_id": sid(7)})
+    # Issue 15: the same id with other content is no longer answered as a retry (it was silently dropped).
+    changed = client.post("/api/tips", json={**GOOD, "description": "Một nội dung khác hẳn, gửi lại", "submission_id": sid(7)})
+    assert first.status_code == second.status_code == 201 and changed.status_code == 409
     assert first.get_json()["receipt"] == second.get_json()["receipt"]
     assert len(record_keys(storage)) == 1
     assert len(list(storage.list("receipts/"))) == 1
@@ -586,3 +588,39 @@ def test_nothing_submitted_is_readable_in_storage(client, config):
             for needle in needles:
                 assert needle not in blob, (path, needle[:30])
     assert scanned >= 4
+
+
+# -- the same submission_id with other content (issue 15: it was silently dropped) ---------------------
+
+def test_same_submission_id_with_other_content_is_409_and_stores_nothing(client, storage):
+    first = client.post("/api/tips", json={**GOOD, "submission_id": sid(90)})
+    retry = client.post("/api/tips", json={**GOOD, "submission_id": sid(90)})
+    other = client.post("/api/tips", json={**GOOD, "description": DESCRIPTION + " — thêm chi tiết", "submission_id": sid(90)})
+    assert first.status_code == 201 and retry.get_json() == first.get_json()
+    assert other.status_code == 409
+    error = other.get_json()["error"]
+    assert error["code"] == "submission_conflict" and "CHƯA được gửi" in error["message"]
+    assert len(record_keys(storage)) == 1
+
+
+def test_same_submission_id_with_other_content_keeps_the_form_with_a_fresh_id(client, storage):
+    client.post("/api/tips", data={**GOOD, "submission_id": sid(91)})
+    page = client.post("/api/tips", data={**GOOD, "child_age": "9", "submission_id": sid(91)})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 409 and DESCRIPTION in html and "CHƯA được" in html
+    fresh = re.search(r'name="submission_id" value="([^"]+)"', html).group(1)
+    assert fresh != sid(91)
+    again = client.post("/api/tips", data={**GOOD, "child_age": "9", "submission_id": fresh})
+    assert again.status_code == 201 and len(record_keys(storage)) == 2
+
+
+def test_an_attachment_changed_under_the_same_submission_id_is_409(client, storage):
+    def send(image):
+        return client.post("/api/tips", headers=JSON, content_type="multipart/form-data",
+                           data={**GOOD, "submission_id": sid(92), "attachments": _files((image, "a.png"))})
+
+    assert send(png()).status_code == 201
+    assert send(png()).status_code == 201  # the same photo again: a retry
+    other = io.BytesIO()
+    Image.new("RGB", (30, 30), (1, 2, 3)).save(other, "PNG")
+    assert send(other.getvalue()).status_code == 409

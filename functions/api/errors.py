@@ -19,6 +19,7 @@ GENERIC_MESSAGES = {
     403: "Yêu cầu bị từ chối: biểu mẫu phải được gửi từ chính trang web này.",
     404: "Không tìm thấy địa chỉ này.",
     405: "Phương thức không được hỗ trợ cho địa chỉ này.",
+    409: "Mã gửi này đã được dùng cho một nội dung khác.",
     413: "Dữ liệu gửi lên quá lớn.",
     415: "Loại tệp hoặc định dạng không được chấp nhận.",
     429: "Bạn đã gửi quá nhiều lần trong thời gian ngắn. Vui lòng thử lại sau.",
@@ -28,7 +29,7 @@ GENERIC_MESSAGES = {
 
 # The machine-readable code of each status when a handler does not name a more precise one.
 DEFAULT_CODES = {
-    400: "invalid", 401: "wrong_code", 403: "cross_site", 404: "not_found", 405: "method_not_allowed",
+    400: "invalid", 401: "wrong_code", 403: "cross_site", 404: "not_found", 405: "method_not_allowed", 409: "submission_conflict",
     413: "too_large", 415: "unsupported_type", 429: "rate_limited", 500: "internal", 503: "storage_unavailable",
 }
 

@@ -41,6 +41,8 @@ MESSAGES = {
     415: "Có tệp không phải ảnh JPEG, PNG hoặc tệp PDF. Những gì bạn đã nhập vẫn còn nguyên.",
     429: ("Bạn đã gửi nhiều tin báo trong một giờ qua, nên hệ thống tạm dừng nhận thêm từ máy này. "
           "Những gì bạn đã nhập vẫn còn nguyên: hãy thử lại sau, hoặc gọi 111 (miễn phí) để báo ngay."),
+    409: ("Mã gửi của biểu mẫu này đã được dùng cho một tin báo khác đã nhận trước đó, nên tin này CHƯA được "
+          "gửi. Những gì bạn đã nhập vẫn còn nguyên: hãy bấm Gửi một lần nữa để gửi thành tin báo mới."),
     503: ("Hệ thống lưu trữ đang gặp sự cố nên tin báo CHƯA được gửi. Những gì bạn đã nhập vẫn còn nguyên: "
           "hãy thử lại sau ít phút, hoặc gọi 111 (miễn phí) để báo ngay."),
 }
@@ -174,6 +176,9 @@ def submit_tip(request: Request, ctx: Context) -> Response:
         fields = {**fields, "commune_as_typed": normalise(raw["commune"], multiline=False)[:200]}
         lock = _lock(ctx, fields["commune"])
         stored = tips.store(ctx.storage, secret, lock, submission_id, fields, files)
+    except tips.SubmissionConflict:
+        # Another report holds this id: the form comes back with a fresh one, so sending again files it.
+        return _form_error(request, ctx, 409, raw, {}, receipts.new_submission_id())
     except (StorageError, CryptoError, OSError) as exc:
         log.error("tip not stored: %s", type(exc).__name__)
         return _form_error(request, ctx, 503, raw, {}, submission_id)

@@ -22,6 +22,8 @@ the record, and ``prune_orphans`` removes such leftovers once they are old.
 from __future__ import annotations
 
 import functools
+import hashlib
+import hmac
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -81,6 +83,20 @@ def exists(storage, secret: bytes, submission_id: str) -> bool:
     return cases.has_record(storage, receipts.tip_id(secret, submission_id))
 
 
+class SubmissionConflict(Exception):
+    """The ``submission_id`` is already taken by a report with other content: nothing was stored."""
+
+
+def content_fingerprint(secret: bytes, fields: dict, files: list[CleanFile]) -> str:
+    """A keyed hash of what was reported (fields and attachments): tells a retry from another report sent
+    with the same ``submission_id``. Keyed, so storage alone cannot test guesses of the content."""
+    digest = hmac.new(secret, b"tip-content|", hashlib.sha256)
+    digest.update(json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8", "replace"))
+    for item in files:
+        digest.update(hashlib.sha256(item.data).digest())
+    return digest.hexdigest()[:32]
+
+
 def _index_payload(secret: bytes, receipt: str, tip_id: str, received: datetime) -> bytes:
     body = json.dumps({"tip": tip_id, "received": received.date().isoformat()}).encode()
     return crypto.box_encrypt(receipts.reporter_key(secret, receipt), body)
@@ -93,6 +109,23 @@ def _ensure_index(storage, secret: bytes, receipt: str, tip_id: str, received: d
         return True
     except AlreadyExists:
         return False
+
+
+def fingerprint_key(tip_id: str) -> str:
+    """Where the content fingerprint of a committed report lies: written only by the attempt whose record
+    write succeeded, after it, so it always describes the stored report (never a failed attempt's)."""
+    return f"fingerprints/{tip_id}"
+
+
+def _check_same_content(storage, tip_id: str, content: str) -> None:
+    """``SubmissionConflict`` when the stored report's fingerprint differs from ``content``; without one
+    (a report stored before fingerprints, or whose writer died just after its record) a retry passes."""
+    try:
+        stored = storage.read(fingerprint_key(tip_id)).decode("ascii", "replace")
+    except NotFound:
+        return
+    if not hmac.compare_digest(stored, content):
+        raise SubmissionConflict(tip_id)
 
 
 def store(storage, secret: bytes, lock, submission_id: str, fields: dict, files: list[CleanFile],
@@ -113,8 +146,9 @@ def store(storage, secret: bytes, lock, submission_id: str, fields: dict, files:
     now = now or utcnow()
     tip_id = receipts.tip_id(secret, submission_id)
     receipt = receipts.derive(secret, submission_id)
+    content = content_fingerprint(secret, fields, files)
     if cases.has_record(storage, tip_id):
-        return _stored_again(storage, secret, receipt, tip_id, now)
+        return _stored_again(storage, secret, receipt, tip_id, now, content)
 
     created: list[str] = []
     index = functools.partial(_ensure_index, storage, secret, receipt, tip_id, now)
@@ -151,6 +185,7 @@ def store(storage, secret: bytes, lock, submission_id: str, fields: dict, files:
         raise
     if index_storage_key(secret, receipt) not in created:
         _best_effort(index)  # another attempt made the entry and may be undoing it (see the race above)
+    _best_effort(lambda: storage.create(fingerprint_key(tip_id), content.encode("ascii")))
     return Stored(receipt, tip_id, existing=False)
 
 
@@ -189,10 +224,12 @@ def _store_attachments(storage, lock, tip_id: str, files: list[CleanFile], creat
     return attachments
 
 
-def _stored_again(storage, secret: bytes, receipt: str, tip_id: str, now: datetime) -> Stored:
-    """A retry of a stored report: its receipt, whatever the storage can still write. The index entry is
-    repaired when it is missing (a first attempt that died before writing it), but a failure to do so (a
-    full disk) never turns the answer into "not sent": the report IS stored."""
+def _stored_again(storage, secret: bytes, receipt: str, tip_id: str, now: datetime, content: str) -> Stored:
+    """A retry of a stored report: its receipt, whatever the storage can still write (``SubmissionConflict``
+    when the stored report's content differs). The index entry is repaired when it is missing (a first
+    attempt that died before writing it), but a failure to do so (a full disk) never turns the answer
+    into "not sent": the report IS stored."""
+    _check_same_content(storage, tip_id, content)
     try:
         _ensure_index(storage, secret, receipt, tip_id, now)
     except StorageError:
