@@ -99,9 +99,35 @@ def test_idle_for_longer_than_the_timeout_locks(config):
 
 
 def test_pages_tell_the_browser_to_forget_them_when_idle(console):
+    """The page's script clears it and goes to the unlock page when the key is dropped (a meta refresh
+    would do the same without script, but axe counts a timed refresh as an accessibility failure)."""
+    assert 'data-idle-seconds="0"' in console.get("/mo-khoa").get_data(as_text=True)
     console.unlock()
     page = console.get("/").get_data(as_text=True)
-    assert 'data-idle-seconds="900"' in page and 'http-equiv="refresh" content="901;url=/mo-khoa"' in page
+    assert 'data-idle-seconds="900"' in page and '<script src="/tep/console.js" defer></script>' in page
+
+
+def test_a_view_may_add_sandbox_to_the_policy_but_never_loosen_it(config):
+    from flask import Response
+
+    driver = ConsoleDriver(config)
+
+    @driver.app.get("/thu-chinh-sach")
+    def loosened():
+        return Response("x", headers={"Content-Security-Policy": "default-src *"})
+
+    @driver.app.get("/thu-sandbox")
+    def stricter():
+        return Response("x", headers={"Content-Security-Policy": CSP + "; sandbox"})
+
+    driver.launch()
+    assert driver.get("/thu-chinh-sach").headers["Content-Security-Policy"] == CSP
+    assert driver.get("/thu-sandbox").headers["Content-Security-Policy"] == CSP + "; sandbox"
+
+
+def test_form_posts_carry_an_origin_because_the_referrer_policy_allows_it(console):
+    """Chromium sends "Origin: null" under no-referrer, which the Origin check refuses."""
+    assert console.get("/mo-khoa").headers["Referrer-Policy"] == "same-origin"
 
 
 @pytest.mark.parametrize("host", ["0.0.0.0", "192.168.1.5", "localhost", "::1", "127.0.0.2"])

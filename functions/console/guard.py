@@ -76,9 +76,13 @@ class ConsoleGuard:
 
     def headers(self, response):
         response.headers["Cache-Control"] = "no-store"
-        response.headers["Content-Security-Policy"] = CSP
+        # A view may only make the policy stricter (an attachment adds "; sandbox"), never replace it.
+        if not response.headers.get("Content-Security-Policy", "").startswith(CSP):
+            response.headers["Content-Security-Policy"] = CSP
         response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
+        # same-origin, not no-referrer: with no-referrer Chromium sends "Origin: null" on form posts,
+        # which the Origin check must refuse; nothing leaves the console either way.
+        response.headers["Referrer-Policy"] = "same-origin"
         response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
         response.headers["Cross-Origin-Resource-Policy"] = "same-origin"
         response.headers.setdefault("X-Frame-Options", "SAMEORIGIN")
