@@ -55,9 +55,10 @@ def test_a_sender_killed_mid_batch_leaves_each_officer_with_each_notice_exactly_
         assert sender.returncode == -signal.SIGKILL and inbox.count() == 3
         # A new sender, once the dead one's lease is over, finishes the batch.
         cfg = smtp_settings(config, port)
-        result = deliver_once(storage, cfg, now=now + timedelta(seconds=4 * cfg.notify_timeout_seconds + 61))
+        after_lease = datetime.now(timezone.utc) + timedelta(seconds=4 * cfg.notify_timeout_seconds + 61)
+        result = deliver_once(storage, cfg, now=after_lease)
         assert result.delivered == 3 and result.uncertain == 1
-        assert deliver_once(storage, cfg, now=now + timedelta(minutes=30)).delivered == 0
+        assert deliver_once(storage, cfg, now=after_lease + timedelta(minutes=30)).delivered == 0
         counts = {officer_id: len(inbox.to(address(officer_id))) for officer_id in OFFICERS}
     assert counts == {officer_id: 1 for officer_id in OFFICERS}
     # The notice in flight at the kill did arrive, but the sender cannot know: it says so, never resends.
