@@ -47,21 +47,9 @@ def printable(config, client):
         yield server.url, f"{server.url}/bat-dau?t={token}", number
 
 
-def violations(page) -> list[dict]:
-    """axe-core's violations, less the shared base template's idle-lock ``<meta http-equiv="refresh">`` (axe's
-    "meta-refresh", asserted by test_console_security; reported to the console's lead, as the inbox and case
-    page tests do). Everything the print page and the register draw must be clean."""
-    found = axe_violations(page)
-    assert all(v["nodes"] == [['meta[http-equiv="refresh"]']] for v in found if v["id"] == "meta-refresh")
-    return [v for v in found if v["id"] != "meta-refresh"]
-
-
 def open_console(chromium, base: str, launch: str, viewport: dict):
     # axe-core is injected as an inline script, which the console's CSP forbids: only the test bypasses it.
     context = chromium.new_context(locale="vi-VN", viewport=viewport, bypass_csp=True)
-    # Under the console's "Referrer-Policy: no-referrer" Chromium sends "Origin: null" with a form post, which
-    # guard.check_post refuses (reported, as the other console browser tests do): send the real origin.
-    context.set_extra_http_headers({"Origin": base})
     page = context.new_page()
     page.goto(launch)
     page.locator("#mat_khau").fill(DEV_PASSPHRASE)
@@ -126,14 +114,14 @@ def test_the_print_page_and_the_register_have_no_axe_violations(chromium, printa
     try:
         page.goto(f"{base}/ho-so/{number}/in/mau-01")
         page.wait_for_selector(".nd30")
-        assert violations(page) == []
+        assert axe_violations(page) == []
         page.goto(f"{base}/so-theo-doi")
         page.wait_for_selector(f"th:text('{number}')")
-        assert violations(page) == []
+        assert axe_violations(page) == []
         page.locator("#nam").fill("20x6")
         page.keyboard.press("Enter")
         page.wait_for_selector("#nam-loi")
         assert page.locator("#nam").input_value() == "20x6"
-        assert violations(page) == []
+        assert axe_violations(page) == []
     finally:
         context.close()
