@@ -56,15 +56,24 @@ def on_s3(tmp_path, seaweedfs, monkeypatch):
     return make_app(s3_config(base, seaweedfs))
 
 
+def commune_code(client) -> str:
+    """A valid access code of muong-ang in the client's app (issued once per app): upload slots need one."""
+    ctx = client.application.extensions["bvte"]
+    if "test-code" not in ctx.cache:
+        ctx.cache["test-code"] = access_codes.issue(ctx.storage, ctx.secret(), "muong-ang")[0]
+    return ctx.cache["test-code"]
+
+
 def start(client, name="ho-so.pdf", ctype="application/pdf", size=len(PDF), sha256=None):
-    body = {"filename": name, "content_type": ctype, "size": size}
+    body = {"filename": name, "content_type": ctype, "size": size, "commune": "muong-ang",
+            "access_code": commune_code(client)}
     if sha256:
         body["sha256"] = sha256
     return client.post("/api/uploads", json=body)
 
 
 def submit(client, ctx, rubric, **extra):
-    code, _ = access_codes.issue(ctx.storage, ctx.secret(), "muong-ang")
+    code = commune_code(client)
     data = {"commune": "muong-ang", "year": str(YEAR), "access_code": code, **scores(rubric), **extra}
     return client.post("/api/assessments", data=data, headers=JSON, content_type="multipart/form-data")
 
@@ -185,7 +194,8 @@ def test_presigned_post_to_seaweedfs_then_claim(on_s3, rubric):
     elsewhere = requests.post(answer["url"], data={**answer["fields"], "key": ctx.storage.prefix + "tips/x/report.sealed"},
                               files={"file": ("a.pdf", PDF, "application/pdf")}, timeout=30)
     assert elsewhere.status_code == 403
-    assert list(ctx.storage.list("")) == []  # none of the refused posts left anything
+    # None of the refused posts left anything (the commune's access code record is the test's own setup).
+    assert [k for k in ctx.storage.list("") if not k.startswith("access-codes/")] == []
 
     ok = requests.post(answer["url"], data=answer["fields"], files={"file": ("ho-so.pdf", PDF, "application/pdf")},
                        timeout=30)
@@ -196,3 +206,40 @@ def test_presigned_post_to_seaweedfs_then_claim(on_s3, rubric):
     [evidence] = r.get_json()["assessment"]["evidence"]
     assert evidence["sha256"] == hashlib.sha256(PDF).hexdigest() and evidence["size"] == len(PDF)
     assert any(k.startswith("assessments/evidence/") for k in ctx.storage.list("assessments/"))
+
+
+# -- upload slots only for a commune holding its access code (issue 15: 1.26 GB from one client in 7 s) --
+
+def test_upload_slots_need_the_communes_access_code(local):
+    app, ctx = local
+    client = app.test_client()
+    announce = {"filename": "a.pdf", "content_type": "application/pdf", "size": 100}
+    none = client.post("/api/uploads", json=announce)
+    assert none.status_code == 400 and "commune" in none.get_json()["error"]["fields"]
+    wrong = client.post("/api/uploads", json={**announce, "commune": "muong-ang", "access_code": "ABCD-EFGH-JKMN-PQRS"})
+    assert wrong.status_code == 401 and "access_code" in wrong.get_json()["error"]["fields"]
+    right = client.post("/api/uploads", json={**announce, "commune": "muong-ang", "access_code": commune_code(client)})
+    assert right.status_code == 201
+    assert [k for k in ctx.storage.list("uploads/")] == []  # a slot is only a signature: nothing stored yet
+
+
+def test_wrong_codes_on_upload_slots_count_like_the_forms(local):
+    app, ctx = local
+    client = app.test_client()
+    commune_code(client)
+    announce = {"filename": "a.pdf", "content_type": "application/pdf", "size": 100, "commune": "muong-ang"}
+    for _ in range(ctx.config.access_code_attempts_per_hour):
+        assert client.post("/api/uploads", json={**announce, "access_code": "WRONG"}).status_code == 401
+    assert client.post("/api/uploads", json={**announce, "access_code": commune_code(client)}).status_code == 429
+
+
+def test_the_page_may_send_the_commune_and_its_code_in_headers(local):
+    app, _ = local
+    client = app.test_client()
+    announce = {"filename": "a.pdf", "content_type": "application/pdf", "size": 100}
+    right = client.post("/api/uploads", json=announce,
+                        headers={"X-Commune": "muong-ang", "X-Access-Code": commune_code(client)})
+    assert right.status_code == 201
+    by_name = client.post("/api/uploads", json=announce,
+                          headers={"X-Commune": "M%C6%B0%E1%BB%9Dng%20%E1%BA%A2ng", "X-Access-Code": "WRONG"})
+    assert by_name.status_code == 401  # the commune was understood (percent-encoded name); the code is wrong

@@ -2,7 +2,8 @@
 
 Lambda accepts at most 6 MB per request, far less than a commune's scanned dossier. So:
 
-1. ``POST /api/uploads`` (JSON ``{"filename", "content_type", "size", "sha256"?}``) answers 201 with
+1. ``POST /api/uploads`` (JSON ``{"filename", "content_type", "size", "sha256"?}``, and the commune and its
+   access code: only a commune holding its code gets slots) answers 201 with
    ``{"upload": TOKEN, "url", "fields", "max_bytes"}``. On S3 the url/fields are a presigned POST
    (key ``uploads/<random id>``, ``content-length-range`` 1..max, the exact Content-Type, 15 minutes):
    the S3 server itself refuses anything else. On the local backend they point at
@@ -28,6 +29,7 @@ import secrets
 import tempfile
 import time
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from ..core import filetypes
 from ..storage import AlreadyExists, NotFound, StorageUnavailable
@@ -139,11 +141,25 @@ def _upload_form(ctx: Context, key: str, content_type: str, max_bytes: int, now:
     return LOCAL_PATH, {"key": key, "Content-Type": content_type, "policy": policy}
 
 
+def _check_commune_code(request: Request, ctx: Context) -> None:
+    """Only a commune holding its access code gets upload slots (anyone else could fill the storage):
+    ``commune`` and ``access_code`` as in the assessment form (JSON members, or the headers ``X-Commune``,
+    percent-encoded, and ``X-Access-Code`` the page's script sends), checked and counted the same way
+    (400 for an unknown commune, 401 for a wrong code, 429 after too many wrong ones)."""
+    from .assessments import _check_access_code, places
+
+    commune = places(ctx).resolve(request.value("commune") or unquote(request.header("x-commune")))
+    if commune is None:
+        raise ApiError(400, fields={"commune": "Hãy chọn xã trước khi tải tệp lên."})
+    _check_access_code(request, ctx, commune, request.value("access_code") or request.header("x-access-code"))
+
+
 def start_upload(request: Request, ctx: Context) -> Response:
     if not same_origin(request, ctx):
         raise ApiError(403)
     max_bytes = ctx.config.assessment_max_file_bytes
     announced = announced_file(request.json_body if isinstance(request.json_body, dict) else {}, max_bytes)
+    _check_commune_code(request, ctx)
     if over_limit(request, ctx, "uploads", UPLOADS_PER_HOUR):
         raise ApiError(429)
     key, now = PREFIX + secrets.token_hex(16), time.time()

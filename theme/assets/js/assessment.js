@@ -355,6 +355,10 @@
       ask.open("POST", uploadsUrl);
       ask.setRequestHeader("Content-Type", "application/json");
       ask.setRequestHeader("Accept", "application/json");
+      // Upload slots are only for a commune holding its access code (checked like the form's); in headers,
+      // which no other site's page can set.
+      ask.setRequestHeader("X-Commune", encodeURIComponent(form.elements.commune ? form.elements.commune.value : ""));
+      ask.setRequestHeader("X-Access-Code", form.elements.access_code ? form.elements.access_code.value : "");
       ask.onload = function () {
         var answer = null;
         try { answer = JSON.parse(ask.responseText); } catch (e) { answer = null; }
