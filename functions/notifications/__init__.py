@@ -10,7 +10,10 @@ number or count. The pieces:
   "opened" marker and the failure log officers see as "không gửi được thông báo";
 - ``sender``: ``deliver_once`` reads the queue and delivers with retries, backoff and batching, exactly
   once per recipient and notice (see its docstring for the crash rules);
+- ``recipients``: who is told on which channel (ids in storage, addresses only from the keyring or settings);
 - ``channels``: SMTP (``smtplib``), a signed HTTPS webhook (with the reference verifier) and SNS;
+- ``messages``: the fixed Vietnamese text;
+- ``background``: the sender thread of ``bvte serve`` (``functions/notify_handler.py`` on AWS);
 - ``deadlines``: the officer-side counts for ``bvte notify remind`` (cases decrypted on the officer's computer).
 
 This module imports nothing heavy: intake imports ``outbox`` alone.

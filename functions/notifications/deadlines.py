@@ -14,7 +14,7 @@ from typing import Iterable
 
 from ..core.case_steps import APPROVAL_FORM, ASSESSMENT_FORM, PLAN_FORM, SEPARATION_FORM, StepState
 from ..core.clocks import OVERDUE, Deadline
-from ..core.workdays import VIETNAM
+from ..core.vietnam import VIETNAM
 
 WINDOW = timedelta(hours=24)
 COMPLETED_FACTS = {ASSESSMENT_FORM: "initial_assessment_done", PLAN_FORM: "plan_drafted",
