@@ -180,6 +180,7 @@ import pytest  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
+from functions.config import Config  # noqa: E402
 from functions.core import cases  # noqa: E402
 from functions.core.places import load_places  # noqa: E402
 from functions.core.tip_validation import load_categories  # noqa: E402
@@ -241,8 +242,9 @@ def vars_smtp(port: int, **more) -> dict:
     return {"smtp_host": "127.0.0.1", "smtp_port": port, "smtp_security": "none", "smtp_from": SENDER, **more}
 
 
-_CONTENT = load_places(Config_content := __import__("functions.config", fromlist=["Config"]).Config().content_dir)
-_CATEGORIES = load_categories(Config_content)
+_CONTENT_DIR = Config().content_dir
+_CONTENT = load_places(_CONTENT_DIR)
+_CATEGORIES = load_categories(_CONTENT_DIR)
 report_strategy = st.fixed_dictionaries({
     "words": st.lists(st.sampled_from(WORDS), min_size=3, max_size=15),
     "marker": st.from_regex(r"[A-Z]{3}[0-9]{3}[a-z]{3}", fullmatch=True),
