@@ -1,4 +1,5 @@
-"""``bvte data prune``: remove short-lived data (rate-limit counters, visitor markers) from local storage.
+"""``bvte data prune``: remove short-lived data from local storage (rate-limit counters, visitor markers,
+uploads never claimed, temporary files left by interrupted writes, attachments of reports never committed).
 
 ``bvte serve`` does this every hour by itself; a self-hosted server under gunicorn runs it from cron.
 """
@@ -17,7 +18,8 @@ def group() -> None:
     pass
 
 
-@group.command(help="Xóa bộ đếm giới hạn và dấu lượt truy cập đã quá hạn (không bao giờ xóa tin báo hay bản đánh giá).")
+@group.command(help="Xóa bộ đếm giới hạn, dấu lượt truy cập, tệp tải lên không được dùng, tệp tạm và tệp đính kèm "
+                    "của tin báo chưa lưu xong khi đã quá hạn (không bao giờ xóa tin báo hay bản đánh giá).")
 @click.option("--data-dir", type=click.Path(path_type=Path), envvar="BVTE_DATA_DIR", default=Path("./var"))
 def prune(data_dir: Path) -> None:
     from ..storage import open_storage

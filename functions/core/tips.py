@@ -16,7 +16,7 @@ record it already wrote and answers with the same receipt. Writes go attachments
 record; on a failure before the record's write was attempted, the attachments this request created
 are deleted (best effort) and the error propagates; after it, nothing is deleted (see ``store``).
 Attachments or an index entry without a record never count: listing reads records, lookups check
-the record, and ``prune_orphans`` removes such leftovers once they are old.
+the record, and the local prune removes such leftovers once they are old.
 """
 
 from __future__ import annotations
@@ -137,7 +137,8 @@ def store(storage, secret: bytes, lock, submission_id: str, fields: dict, files:
     point certainly did not happen. When the record's write fails with ``OutcomeUnknown`` (an S3 answer
     lost after the request arrived, a folder fsync failing after the link) the record may exist: then
     nothing is deleted — a retry finds the record and answers its receipt, and if the record was not
-    written the leftovers never count and ``prune_orphans`` removes them later.
+    written the leftovers never count and the prune (``bvte data prune``, the server's hourly prune) removes them
+    once they are old.
 
     The receipt index race: a concurrent retry of the same submission (B) may rely on the index entry
     this call (A) created and is undoing. A deletes it, then looks for the record and writes the entry

@@ -92,31 +92,67 @@ class LocalStorage:
         except OSError as exc:
             raise StorageUnavailable("local delete failed") from exc
 
-    # Short-lived data (keyed hashes of clients and visitors) and how long it may stay. In the cloud,
-    # DynamoDB's TTL and the bucket's lifecycle rules (template.yaml) remove the same things.
-    SHORT_LIVED = {".counters/ratelimit": 2 * 3600, "visits/seen": 24 * 3600, ".counters/visits/online": 24 * 3600}
+    # Short-lived data (keyed hashes of clients and visitors, uploads never claimed) and how long it may
+    # stay. In the cloud, DynamoDB's TTL and the bucket's lifecycle rules (template.yaml) remove the same.
+    SHORT_LIVED = {".counters/ratelimit": 2 * 3600, "visits/seen": 24 * 3600, ".counters/visits/online": 24 * 3600,
+                   "uploads": 25 * 3600}  # an upload may be claimed for 24 hours (api/uploads.CLAIM_SECONDS)
+    # A temporary file of a write interrupted by kill -9 or a power cut: no write takes this long.
+    TEMP_LIFETIME = 3600
+    # Attachments of a report whose record never came (a failed or uncertain write): a retry within this
+    # time still finds them referenced by its record, so only older ones are removed.
+    ORPHAN_LIFETIME = 2 * 24 * 3600
 
     def prune(self, now: float | None = None) -> int:
-        """Delete short-lived files older than their lifetime; returns how many. Nothing else is touched."""
+        """Delete short-lived files older than their lifetime, temporary files left by interrupted writes
+        and attachments of reports that were never committed; returns how many. Nothing that counts —
+        a committed report, its attachments, an assessment — is ever touched."""
         now = time.time() if now is None else now
+        removed = sum(self._prune_old(self.root / prefix, lifetime, now) for prefix, lifetime in self.SHORT_LIVED.items())
+        return removed + self._prune_temp_files(now) + self._prune_orphan_attachments(now)
+
+    def _prune_old(self, top: Path, lifetime: float, now: float, keep=lambda name: False) -> int:
+        """Delete files under ``top`` older than ``lifetime`` (except those ``keep`` names), then empty folders."""
         removed = 0
-        for prefix, lifetime in self.SHORT_LIVED.items():
-            top = self.root / prefix
-            for dirpath, _dirs, names in os.walk(top, topdown=False):
-                for name in names:
-                    path = Path(dirpath) / name
-                    try:
-                        if now - path.stat().st_mtime > lifetime:
-                            path.unlink()
-                            removed += 1
-                    except FileNotFoundError:
-                        continue
-                if Path(dirpath) != top:
-                    try:
-                        os.rmdir(dirpath)  # only succeeds once empty
-                    except OSError:
-                        pass
+        for dirpath, _dirs, names in os.walk(top, topdown=False):
+            for name in names:
+                if not keep(name) and _older(Path(dirpath) / name, lifetime, now):
+                    removed += 1
+            if Path(dirpath) != top:
+                try:
+                    os.rmdir(dirpath)  # only succeeds once empty
+                except OSError:
+                    pass
+        return removed
+
+    def _prune_temp_files(self, now: float) -> int:
+        removed = 0
+        for dirpath, _dirs, names in os.walk(self.root):
+            removed += sum(_older(Path(dirpath) / n, self.TEMP_LIFETIME, now) for n in names if n.startswith(".tmp-"))
+        return removed
+
+    def _prune_orphan_attachments(self, now: float) -> int:
+        """Attachments under ``tips/<id>/attachments/`` of a tip with no record (of either format)."""
+        from ..core.cases import record_keys
+
+        tips = self.root / "tips"
+        removed = 0
+        for folder in (tips.iterdir() if tips.is_dir() else ()):
+            attachments = folder / "attachments"
+            if attachments.is_dir() and not folder.name.startswith(".") and not any(
+                    self.exists(key) for key in record_keys(folder.name)):
+                removed += self._prune_old(attachments, self.ORPHAN_LIFETIME, now)
         return removed
 
     def health(self) -> dict:
         return {"backend": self.name}
+
+
+def _older(path: Path, lifetime: float, now: float) -> bool:
+    """Delete ``path`` if it was last changed more than ``lifetime`` seconds before ``now``; True if it was."""
+    try:
+        if now - path.stat().st_mtime > lifetime:
+            path.unlink()
+            return True
+    except FileNotFoundError:
+        pass
+    return False
