@@ -293,7 +293,9 @@ def test_append_gives_up_after_bounded_conflicts():
 def test_action_labels_are_vietnamese():
     assert ACTIONS == {"unlock": "Mở khóa", "open_case": "Mở hồ sơ", "view_attachment": "Xem tệp đính kèm",
                        "save_attachment": "Lưu tệp đính kèm", "write_event": "Ghi vào hồ sơ",
-                       "export": "Xuất dữ liệu", "grant": "Chia sẻ hồ sơ"}
+                       "export": "Xuất dữ liệu", "grant": "Chia sẻ hồ sơ", "print": "In biểu mẫu",
+                       "open_assessment": "Mở bản tự đánh giá của xã", "view_evidence": "Xem tệp minh chứng",
+                       "write_review": "Ghi kết quả xem xét tự đánh giá"}
 
 
 def test_audit_core_imports_only_core_nacl_and_the_standard_library():

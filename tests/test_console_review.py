@@ -106,7 +106,7 @@ def test_the_screen_shows_criteria_files_and_the_computed_verdict_and_saves_a_si
     assert "Thiếu biên bản &lt;họp&gt;" in after and "<họp>" not in after
     assert "Chưa đạt: 775 / ngưỡng 800 điểm" in after
     actions = [(e["action"], e["subject"]) for e in audit.entries(console.session.storage, "can-bo-phat-trien")]
-    assert ("write_event", f"muong-ang.{YEAR}.v1") in actions and ("open_case", f"muong-ang.{YEAR}.v1") in actions
+    assert ("write_review", f"muong-ang.{YEAR}.v1") in actions and ("open_assessment", f"muong-ang.{YEAR}.v1") in actions
 
 
 def test_a_review_that_cannot_be_saved_keeps_what_was_typed_with_messages_by_the_fields(console, submitted, rubric):
@@ -154,9 +154,9 @@ def test_evidence_opens_inline_from_memory(console, submitted):
     doc = console.get(f"{base}/{files['bao-cao.docx']}").get_data(as_text=True)
     assert DOC_MARKER in doc and "&lt;script&gt;x&lt;/script&gt;" in doc and "<script>x" not in doc
     assert console.get(f"{base}/{'0' * 64}").status_code == 404  # only files of this submission
-    assert ("view_attachment", f"muong-ang.{YEAR}.{files['anh.png'][:16]}") not in \
+    assert ("view_evidence", f"muong-ang.{YEAR}.{files['anh.png'][:16]}") not in \
         [(e["action"], e["subject"]) for e in audit.entries(console.session.storage, "can-bo-phat-trien")]
-    assert ("view_attachment", f"muong-ang.{YEAR}.{files['bien-ban.pdf'][:16]}") in \
+    assert ("view_evidence", f"muong-ang.{YEAR}.{files['bien-ban.pdf'][:16]}") in \
         [(e["action"], e["subject"]) for e in audit.entries(console.session.storage, "can-bo-phat-trien")]
 
 

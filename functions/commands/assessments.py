@@ -228,7 +228,7 @@ def review(commune: str, year: int, outcome: str, verdict, score, reason, commen
                                       identity=actor.identity)
         except review_store.ReviewStale as exc:
             raise click.ClickException(str(exc)) from None
-    session.audit(actor, "write_event", f"{place.id}.{year}.v{record['version']}")
+    session.audit(actor, "write_review", f"{place.id}.{year}.v{record['version']}")
     _print_decision(decision, record, place.label)
 
 

@@ -34,7 +34,7 @@ CASE_NUMBER = re.compile(r"([0-9]{4})-([0-9]{1,6})")
 NUMBER_MAX = 60
 # "print" is audited as such once the audit log knows the action (functions/core/audit.py ACTIONS); until
 # then a print is logged as what it also is, an export of case data — never not logged.
-PRINT_ACTION = "print" if "print" in audit_log.ACTIONS else "export"
+PRINT_ACTION = "print"
 UNKNOWN_OFFICE = "Chưa có cơ quan của xã này trong content/data/offices.yml."
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

@@ -180,7 +180,7 @@ def _screen(place, year: int, *, values=None, errors=None, message="", status=20
 def review_screen(commune: str, year: int):
     place = _commune_or_404(commune)
     record = _latest_or_404(place.id, year)
-    audit("open_case", f"{place.id}.{year}.v{record['version']}")
+    audit("open_assessment", f"{place.id}.{year}.v{record['version']}")
     return _screen(place, year, saved=request.args.get("da-luu") == "1")
 
 
@@ -207,7 +207,7 @@ def save_review(commune: str, year: int):
                        message="Chưa lưu: một vài ô cần sửa (xem thông báo cạnh từng ô).", status=400)
     except review_store.ReviewStale as exc:
         return _screen(place, year, values=values, message=str(exc), status=409)
-    audit("write_event", f"{place.id}.{year}.v{record['version']}")
+    audit("write_review", f"{place.id}.{year}.v{record['version']}")
     return redirect(f"/danh-gia/{place.id}/{year}?da-luu=1", code=303)
 
 
@@ -231,7 +231,7 @@ def _evidence_or_404(place, year: int, sha: str) -> tuple[dict, bytes]:
 def evidence_page(commune: str, year: int, sha: str):
     place = _commune_or_404(commune)
     found, data = _evidence_or_404(place, year, sha)
-    audit("view_attachment", f"{place.id}.{year}.{sha[:16]}")
+    audit("view_evidence", f"{place.id}.{year}.{sha[:16]}")
     sheets, paragraphs, problem = [], [], ""
     try:
         if found["kind"] == "xlsx":

@@ -81,6 +81,10 @@ ACTIONS = {
     "write_event": "Ghi vào hồ sơ",
     "export": "Xuất dữ liệu",
     "grant": "Chia sẻ hồ sơ",
+    "print": "In biểu mẫu",
+    "open_assessment": "Mở bản tự đánh giá của xã",
+    "view_evidence": "Xem tệp minh chứng",
+    "write_review": "Ghi kết quả xem xét tự đánh giá",
 }
 # Concurrent appends by one officer (two computers) race for the same seq; each round has one winner.
 MAX_APPEND_ATTEMPTS = 32
