@@ -20,7 +20,8 @@ from functions.config import REPO_ROOT
 from functions.core import clocks
 from functions.core.case_steps import StepState
 from functions.notifications import outbox
-from functions.notifications.deadlines import case_facts, tally
+from functions.core.case_clocks import case_facts
+from functions.notifications.deadlines import tally
 from functions.notifications.messages import FOOTER, SUBJECT
 
 LAN = "lan@van-phong.test"
@@ -59,6 +60,13 @@ def test_remind_sends_the_officer_two_counts_and_cases_show_marks_the_case_opene
     number = office.listed("can-bo-lan")[0]["case_number"]
     office.as_officer("can-bo-lan", "show", number)
     assert outbox.is_opened(storage, tip_id)
+
+
+def test_remind_is_also_a_command_of_its_own(runner):
+    from functions.commands import main
+
+    answer = runner.invoke(main, ["remind", "--help"])
+    assert answer.exit_code == 0 and "24 giờ" in answer.output
 
 
 def test_deadline_counts_follow_working_days_and_the_24_hour_window():

@@ -69,7 +69,8 @@ def deadline_counts(session: Session, actor: Actor, now: datetime) -> tuple[int,
     from ..core import cases, clocks, case_steps
     from ..core.forms import load_forms
     from ..core.workdays import default_calendar
-    from ..notifications.deadlines import case_facts, tally
+    from ..core.case_clocks import case_facts
+    from ..notifications.deadlines import tally
 
     catalogue, rules, calendar = load_forms(session.config.content_dir), clocks.load_clocks(), default_calendar()
     every = []
