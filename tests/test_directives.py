@@ -1,8 +1,8 @@
 """Directives in the form of Nghị định 30/2020: front-matter validation, seeds, index, filters, feed.
 
-Bad front matter is tested by building a temporary copy of the site (mkdocs.yml, content, theme) with one
-bad directive added: the build must fail naming the file, the field and what was expected, without a
-traceback. The good cases build a copy with a few extra directives (dates, issuers, a citation between
+Bad front matter is refused naming the file, the field and what was expected: every case through the
+model the build hook calls, and two through a build of a temporary copy of the site (mkdocs.yml, content,
+theme) with the bad directive added, which must fail with that message and without a traceback. The good cases build a copy with a few extra directives (dates, issuers, a citation between
 them, enough rows for a second index page). The front-matter model alone, without mkdocs, is tested in
 test_directive_model.py (the Babel dates among it).
 """
@@ -98,8 +98,43 @@ BAD_CASES = [
 ]
 
 
+# Every case is checked against the model the build hook calls (milliseconds each); the build itself runs
+# for one model error and for the one rule only the whole site can check (a cited page that is missing), to
+# prove the hook turns them into a failed build naming file, field and expectation, without a traceback.
+BUILT_CASES = ("missing-subject", "cited-page-missing")
+
+
+def _site_error(meta: dict, uri: str) -> str:
+    """The error the whole-site checks give ``meta`` beside the real content (links to pages), or ""."""
+    from bvte_hooks.directive_catalog import check_links
+    from bvte_hooks.directive_model import FieldError, parse_directive
+
+    pages = {p.relative_to(REPO_ROOT / "content").as_posix() for p in (REPO_ROOT / "content").rglob("*.md")}
+    try:
+        check_links(parse_directive(meta, uri, uri.removesuffix(".md") + "/"), pages | {uri})
+    except FieldError as exc:
+        return exc.message(f"content/{uri}")
+    return ""
+
+
 @pytest.mark.parametrize("change,field,expected", [c[1:] for c in BAD_CASES], ids=[c[0] for c in BAD_CASES])
-def test_bad_front_matter_fails_naming_file_field_and_expectation(tmp_path, change, field, expected):
+def test_bad_front_matter_is_refused_naming_file_field_and_expectation(change, field, expected):
+    from bvte_hooks.directive_model import FieldError, parse_directive
+
+    meta = yaml.safe_load(yaml.safe_dump(GOOD))  # deep copy
+    change(meta)
+    try:
+        parse_directive(meta, "van-ban/sai.md", "van-ban/sai/")
+        error = _site_error(meta, "van-ban/sai.md")
+    except FieldError as exc:
+        error = exc.message("content/van-ban/sai.md")
+    assert error.startswith("content/van-ban/sai.md: ")
+    assert field in error and expected in error, error
+
+
+@pytest.mark.parametrize("change,field,expected", [c[1:] for c in BAD_CASES if c[0] in BUILT_CASES],
+                         ids=[c[0] for c in BAD_CASES if c[0] in BUILT_CASES])
+def test_bad_front_matter_fails_the_build_naming_file_field_and_expectation(tmp_path, change, field, expected):
     config = _copy_project(tmp_path / "project")
     meta = yaml.safe_load(yaml.safe_dump(GOOD))  # deep copy
     change(meta)
