@@ -68,3 +68,60 @@ def test_access_log_holds_no_client_address_or_query(live_server, caplog):
     lines = [r.getMessage() for r in caplog.records if r.name == "bvte.access"]
     assert any("GET /api/health" in line and "200" in line for line in lines)
     assert not any("127.0.0.1" in line or "SECRET" in line for line in lines)
+
+
+def test_health_is_degraded_when_storage_cannot_be_written(app, client, storage, monkeypatch):
+    from functions.storage import StorageUnavailable
+
+    def refuse(self, *args, **kwargs):
+        raise StorageUnavailable("local counter failed: ENOSPC")
+
+    monkeypatch.setattr(type(storage), "increment", refuse)
+    response = client.get("/api/health")
+    assert response.status_code == 503
+    error = response.get_json()["error"]
+    assert error["code"] == "storage_unwritable" and error["status"] == 503 and error["message"]
+    assert "ENOSPC" not in response.get_data(as_text=True) and response.headers["Cache-Control"] == "no-store"
+    monkeypatch.undo()
+    app.extensions["bvte"].cache.clear()  # the probe's outcome is reused for a few seconds
+    assert client.get("/api/health").status_code == 200
+
+
+def test_health_is_degraded_when_the_local_disk_is_nearly_full(app, client, monkeypatch):
+    from functions.api import health
+
+    monkeypatch.setattr(health, "free_bytes", lambda root: health.LOCAL_RESERVE_BYTES - 1)
+    response = client.get("/api/health")
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "storage_low"
+
+
+def test_health_probes_storage_at_most_every_few_seconds(app, client, storage, monkeypatch):
+    calls = []
+    real = type(storage).increment
+
+    def counting(self, counter, amount=1):
+        calls.append(counter)
+        return real(self, counter, amount)
+
+    monkeypatch.setattr(type(storage), "increment", counting)
+    for _ in range(5):
+        assert client.get("/api/health").status_code == 200
+    assert calls == ["health/probe"]
+
+
+def test_on_a_low_disk_uploads_and_visitor_markers_give_way_and_reports_still_go(app, client, dev_keys,
+                                                                                 storage, monkeypatch):
+    from functions.api import health
+    from functions.core import access_codes
+    from functions.web import context
+
+    code, _ = access_codes.issue(storage, context(app).secret(), "muong-ang")
+    monkeypatch.setattr(health, "free_bytes", lambda root: health.LOCAL_RESERVE_BYTES - 1)
+    upload = client.post("/api/uploads", json={"filename": "a.pdf", "content_type": "application/pdf", "size": 10,
+                                               "commune": "muong-ang", "access_code": code})
+    assert upload.status_code == 503
+    beacon = client.post("/api/visits", headers={"User-Agent": "Mozilla/5.0 (Linux; Android 9)"})
+    assert beacon.status_code == 204 and list(storage.list("visits/")) == []
+    report = client.post("/api/tips", json={"description": "Em bé bị bố đánh nhiều lần ở bản Co Mạ",
+                                            "category": "bao-luc", "commune": "Ẳng Tở"})
+    assert report.status_code == 201

@@ -13,6 +13,7 @@ import time
 from ..core import visits
 from ..storage import StorageUnavailable
 from .errors import ApiError
+from .health import storage_problem
 from .http import Context, Request, Response
 from .security import same_origin
 
@@ -26,7 +27,9 @@ def _now(ctx: Context) -> float:
 
 
 def record(request: Request, ctx: Context) -> Response:
-    if visits.is_countable(request.method, request.headers) and same_origin(request, ctx):
+    # When the disk runs low, visitor markers are the first thing given up (reports keep the reserve).
+    if (visits.is_countable(request.method, request.headers) and same_origin(request, ctx)
+            and storage_problem(ctx) != "storage_low"):
         try:
             visits.record_view(ctx.storage, ctx.secret(), _now(ctx), request.client_address,
                                request.header("user-agent"))
