@@ -49,15 +49,7 @@ def office(config) -> Cases:
     return Cases(ConsoleDriver(config))
 
 
-def as_console(page, console: LiveConsole) -> None:
-    """Workaround, to remove once the guard is fixed (as in test_console_case_browser.py): the console sends
-    "Referrer-Policy: no-referrer", under which Chromium sends "Origin: null" with every form post, and
-    guard.check_post refuses that origin."""
-    page.set_extra_http_headers({"Origin": console.url})
-
-
 def unlock(page, console: LiveConsole) -> None:
-    as_console(page, console)
     page.goto(f"{console.url}/bat-dau?t={TOKEN}")
     page.wait_for_url(re.compile(r"/mo-khoa"))
     page.fill("#mat_khau", DEV_PASSPHRASE)
@@ -104,7 +96,6 @@ def test_keyboard_only_unlocks_and_opens_a_case(office, chromium):
     try:
         with live_console(office.driver, idle_seconds=600) as console:
             page = context.new_page()
-            as_console(page, console)
             page.goto(f"{console.url}/bat-dau?t={TOKEN}")
             page.wait_for_url(re.compile(r"/mo-khoa"))
             for _ in range(10):  # from the top of the page to the passphrase field
@@ -127,15 +118,6 @@ def test_keyboard_only_unlocks_and_opens_a_case(office, chromium):
         context.close()
 
 
-def inbox_violations(page) -> list[dict]:
-    """axe-core's violations on an unlocked page, less the shared base template's idle-lock
-    ``<meta http-equiv="refresh">`` (axe's "meta-refresh", asserted by test_console_security; reported to the
-    console's lead, as test_console_case_browser.py does). Everything the inbox draws must be clean."""
-    found = axe_violations(page)
-    assert all(v["nodes"] == [['meta[http-equiv="refresh"]']] for v in found if v["id"] == "meta-refresh")
-    return [v for v in found if v["id"] != "meta-refresh"]
-
-
 @pytest.mark.parametrize("size", SIZES)
 def test_unlock_and_inbox_have_no_axe_violations(office, chromium, size):
     now = T0 + dt.timedelta(hours=14)
@@ -148,7 +130,6 @@ def test_unlock_and_inbox_have_no_axe_violations(office, chromium, size):
         with live_console(office.driver, idle_seconds=600) as console:
             console.app.extensions["console-now"] = lambda: now
             page = context.new_page()
-            as_console(page, console)
             page.goto(f"{console.url}/bat-dau?t={TOKEN}")
             page.wait_for_url(re.compile(r"/mo-khoa"))
             assert axe_violations(page) == []
@@ -156,11 +137,11 @@ def test_unlock_and_inbox_have_no_axe_violations(office, chromium, size):
             page.click("form.card button[type=submit]")
             page.wait_for_selector("td.deadline.overdue")
             assert page.locator("td.deadline.soon").count() == 1
-            assert inbox_violations(page) == []
+            assert axe_violations(page) == []
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= SIZES[size]["width"]  # the table scrolls inside its region, not the page
             page.goto(f"{console.url}/?q=khong+co")
             assert "Không có hồ sơ nào khớp" in page.inner_text("main")
-            assert inbox_violations(page) == []
+            assert axe_violations(page) == []
     finally:
         context.close()

@@ -249,7 +249,7 @@ def test_locked_shows_nothing_and_lock_forgets_the_cases_held_in_memory(office, 
     index = console.app.extensions["console-case-index"]
     assert index._kept  # held for this unlock
     console.post("/khoa")
-    assert index._kept == {}  # the officer object went with the key, and the cases with it
+    assert index._kept == {} and index._folds == {}  # the officer object went with the key, and the cases with it
     answer = console.get("/", follow_redirects=True)
     assert number not in answer.get_data(as_text=True)
 

@@ -68,8 +68,16 @@ def unread_reporter_messages(file: CaseFile) -> int:
     return 0
 
 
-def build_row(file: CaseFile, refs: References) -> InboxRow:
-    """The inbox row of an assembled case."""
+def build_row(file: CaseFile, refs: References, folds: dict[str, str] | None = None) -> InboxRow:
+    """The inbox row of an assembled case; ``folds`` remembers folded words across rows (the same commune,
+    category and step recur in every row), and is forgotten with the rows."""
+    folds = {} if folds is None else folds
+
+    def folded(text: str) -> str:
+        if text not in folds:
+            folds[text] = fold(text)
+        return folds[text]
+
     case, fields = file.case, file.case.fields
     commune_id = str(fields.get("commune", ""))
     commune = refs.places.get(commune_id) if refs.places is not None else None
@@ -79,7 +87,7 @@ def build_row(file: CaseFile, refs: References) -> InboxRow:
     step_label = file.step_state.label()
     assigned = file.state.assigned
     words = [file.number, commune_label, commune_id.replace("-", " "), category_label, step_label, assigned,
-             *(commune.former_names if commune else [])]
+             *(commune.former_names if commune else ())]
     return InboxRow(
         number=file.number, tip_id=case.tip_id,
         received=case_clocks.utc(case.received) or dt.datetime.fromtimestamp(0, dt.timezone.utc),
@@ -88,7 +96,7 @@ def build_row(file: CaseFile, refs: References) -> InboxRow:
         urgent=fields.get("urgent") is True, step=file.step_state.step, step_label=step_label,
         ended=not file.step_state.open or file.state.closed, assigned=assigned,
         deadline=None if file.state.closed else file.next_deadline,
-        unread_messages=unread_reporter_messages(file), search_text=fold(" ".join(words)),
+        unread_messages=unread_reporter_messages(file), search_text=" ".join(map(folded, words)),
     )
 
 
@@ -151,6 +159,7 @@ class CaseIndex:
         self._readers = readers
         self._owner: weakref.ref | None = None
         self._kept: dict[str, _Kept] = {}
+        self._folds: dict[str, str] = {}
         self.legacy = 0
         self.last_read = 0  # how many cases the last ``rows`` call read from storage (tests, benchmark)
 
@@ -158,17 +167,12 @@ class CaseIndex:
         """Keep cases for ``actor`` only: another unlock starts empty; the actor's end empties the index."""
         if self._owner is not None and self._owner() is actor:
             return
-        self._kept = {}
+        self._kept, self._folds = {}, {}
         self._owner = weakref.ref(actor, self._forget)
 
     def _forget(self, ref: weakref.ref) -> None:
         if self._owner is ref:
-            self._kept = {}
-            self._owner = None
-
-    def forget(self) -> None:
-        with self._lock:
-            self._kept, self._owner = {}, None
+            self._kept, self._folds, self._owner = {}, {}, None
 
     def rows(self, office, actor, refs: References, now: dt.datetime) -> list[InboxRow]:
         """Every case ``actor`` opens, as rows at ``now`` (unordered); storage errors propagate."""
@@ -202,13 +206,13 @@ class CaseIndex:
             self._kept[tip_id] = _Kept(signatures[tip_id], file)
         self.last_read = len(tips)
 
-    @staticmethod
-    def _current(kept: _Kept, refs: References, now: dt.datetime) -> InboxRow:
+    def _current(self, kept: _Kept, refs: References, now: dt.datetime) -> InboxRow:
         """The kept row with its time left at ``now``; re-assembled when its clocks changed since."""
         if kept.row is None or not kept.since <= now < kept.until:
             if kept.row is not None:
                 kept.file = assemble(kept.file.case, kept.file.events, refs, now)
-            kept.row, kept.since, kept.until = build_row(kept.file, refs), now, valid_until(kept.file, now)
+            kept.row = build_row(kept.file, refs, self._folds)
+            kept.since, kept.until = now, valid_until(kept.file, now)
         deadline = kept.row.deadline
         if deadline is None or deadline.time_left is None:
             return kept.row
