@@ -144,3 +144,53 @@ def test_text_held_in_memory_is_bounded_whatever_the_request_limit():
     read_body(req, 100 * MEMORY_TEXT_BYTES)
     assert req.files[0].size() == len(big)
     req.close()
+
+
+# -- per-endpoint limits and files kept in memory (issue 15: every endpoint took ~110 MiB bodies) ---------
+
+@pytest.mark.parametrize("path", ["/api/tips/status", "/api/visits", "/api/uploads"])
+def test_small_endpoints_refuse_bodies_over_a_few_kilobytes(client, path):
+    from functions.api.http import SMALL_BODY_BYTES
+
+    answer = client.post(path, data=b"{" + b" " * SMALL_BODY_BYTES + b"}", content_type="application/json",
+                         headers={"Accept": "application/json"})
+    assert answer.status_code == 413
+    small = client.post(path, data=b"{}", content_type="application/json", headers={"Accept": "application/json"})
+    assert small.status_code != 413
+
+
+def test_a_report_body_is_bounded_by_its_own_attachment_rules(client, config):
+    from functions.api.tips import tip_body_bytes
+
+    limit = tip_body_bytes(config)
+    assert limit < config.max_request_bytes
+    body = browser_multipart([("description", "x"), ("attachments", b"\xff\xd8\xff" + b"0" * limit, "a.jpg")])
+    answer = client.post("/api/tips", data=body, content_type=f"multipart/form-data; boundary={BOUNDARY}",
+                         headers={"Accept": "application/json"})
+    assert answer.status_code == 413
+
+
+def test_files_kept_in_memory_never_touch_the_disk(monkeypatch):
+    big = os.urandom(3 * 1024 * 1024)
+    written = []
+    real_mkstemp = tempfile.mkstemp
+
+    def watch(*args, **kwargs):
+        written.append(args)
+        return real_mkstemp(*args, **kwargs)
+
+    monkeypatch.setattr(tempfile, "mkstemp", watch)
+    monkeypatch.setattr(tempfile, "TemporaryFile", lambda *a, **k: written.append(a) or io.BytesIO())
+    req = request(browser_multipart([("attachments", big, "anh.jpg")]), f"multipart/form-data; boundary={BOUNDARY}")
+    read_body(req, 10 * 1024 * 1024, files_in_memory=True)
+    assert req.files[0].read() == big and written == []
+    spilled = request(browser_multipart([("attachments", big, "anh.jpg")]), f"multipart/form-data; boundary={BOUNDARY}")
+    read_body(spilled, 10 * 1024 * 1024)
+    assert written  # without it, a large file still spills (evidence files, up to 20 MB each)
+
+
+def test_the_report_endpoint_keeps_its_files_in_memory():
+    from functions.api.tips import submit_tip
+    from functions.api.assessments import post_assessment
+
+    assert submit_tip.files_in_memory is True and post_assessment.files_in_memory is False

@@ -29,7 +29,7 @@ from ..core.rubric import load_rubrics, rubric_in_force, rubrics_dir, score
 from ..core.text import normalise
 from ..storage import StorageUnavailable
 from .errors import ApiError
-from .http import Context, Request, Response, Upload
+from .http import Context, Request, Response, Upload, body_limit
 from .security import client_limit_key, hour_window, limit_key, same_origin, sliding_count
 
 log = logging.getLogger(__name__)
@@ -128,6 +128,7 @@ def _check_access_code(request: Request, ctx: Context, commune, code: str) -> No
 
 # -- the handler --------------------------------------------------------------------------------
 
+@body_limit(lambda config: config.assessment_max_total_bytes + 1024 * 1024)  # every file, plus the fields
 def post_assessment(request: Request, ctx: Context) -> Response:
     rubric = current_rubric(ctx)
     values = _form_values(request, rubric)

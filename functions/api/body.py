@@ -47,9 +47,10 @@ def is_upload(upload: Upload) -> bool:
     return bool(upload.filename) or upload.size() > 0
 
 
-def read_body(request: Request, max_bytes: int) -> None:
+def read_body(request: Request, max_bytes: int, *, files_in_memory: bool = False) -> None:
     """Fill ``request.form``/``files``/``json_body`` from ``request.body``; ``ApiError`` 413 past
-    ``max_bytes``, 400 for a malformed multipart body. Invalid JSON counts as no JSON."""
+    ``max_bytes``, 400 for a malformed multipart body. Invalid JSON counts as no JSON. With
+    ``files_in_memory`` no file byte is ever written to disk (the caller's ``max_bytes`` bounds them)."""
     stream, request.body = request.body, None
     if stream is None or request.method in ("GET", "HEAD", "OPTIONS"):
         return
@@ -58,16 +59,16 @@ def read_body(request: Request, max_bytes: int) -> None:
         raise ApiError(413)
     mimetype = media_type(request.header("content-type"))
     try:
-        _parse(request, stream, mimetype, max_bytes)
+        _parse(request, stream, mimetype, max_bytes, max_bytes if files_in_memory else MEMORY_FILE_BYTES)
     except ApiError:
         raise
     except Exception:  # noqa: BLE001 - a body that cannot be read (broken base64, a cut connection)
         raise ApiError(400, "bad_request") from None
 
 
-def _parse(request: Request, stream: IO[bytes], mimetype: str, max_bytes: int) -> None:
+def _parse(request: Request, stream: IO[bytes], mimetype: str, max_bytes: int, memory_file_bytes: int) -> None:
     if mimetype == "multipart/form-data":
-        request.form, request.files = _multipart(stream, request.header("content-type"), max_bytes)
+        request.form, request.files = _multipart(stream, request.header("content-type"), max_bytes, memory_file_bytes)
         return
     data = _read_all(stream, min(max_bytes, MEMORY_TEXT_BYTES))
     if is_json(mimetype):
@@ -99,8 +100,9 @@ def _read_all(stream: IO[bytes], max_bytes: int) -> bytes:
 class _Parts:
     """Collects the parts ``python_multipart.MultipartParser`` reports: text fields and spooled files."""
 
-    def __init__(self, boundary: bytes) -> None:
+    def __init__(self, boundary: bytes, memory_file_bytes: int = MEMORY_FILE_BYTES) -> None:
         self.boundary = boundary
+        self.memory_file_bytes = memory_file_bytes
         self.form: dict[str, list[str]] = {}
         self.files: list[Upload] = []
         self._headers: dict[bytes, bytes] = {}
@@ -136,7 +138,7 @@ class _Parts:
             # Spooled: memory up to 1 MiB, then an unnamed temporary file (nothing named on disk).
             self._part = Upload(field=self._field, filename=filename.decode("utf-8", "replace"),
                                 content_type=media_type(self._headers.get(b"content-type", b"").decode("latin-1")),
-                                stream=tempfile.SpooledTemporaryFile(max_size=MEMORY_FILE_BYTES))
+                                stream=tempfile.SpooledTemporaryFile(max_size=self.memory_file_bytes))
 
     def _data(self, data: bytes, start: int, end: int) -> None:
         if self._part is None:
@@ -198,7 +200,7 @@ class _Parts:
         if not data.startswith(b"--" + self.boundary + b"\r\n"):
             return False
         if len(data) > len(self.boundary) + 4:  # (a part's headers follow, not only the delimiter)
-            rest = _Parts(self.boundary)
+            rest = _Parts(self.boundary, self.memory_file_bytes)
             parser = MultipartParser(self.boundary, rest.callbacks())
             parser.write(data + b"\r\n--" + self.boundary + b"--\r\n")
             parser.finalize()
@@ -213,11 +215,12 @@ class _Parts:
             upload.stream.close()
 
 
-def _multipart(stream: IO[bytes], content_type: str, max_bytes: int) -> tuple[dict[str, list[str]], list[Upload]]:
+def _multipart(stream: IO[bytes], content_type: str, max_bytes: int,
+               memory_file_bytes: int = MEMORY_FILE_BYTES) -> tuple[dict[str, list[str]], list[Upload]]:
     boundary = _options(content_type)[1].get(b"boundary")
     if not boundary:
         raise ApiError(400, "bad_request")
-    parts = _Parts(boundary)
+    parts = _Parts(boundary, memory_file_bytes)
     try:
         parser = MultipartParser(boundary, parts.callbacks())
         total = 0

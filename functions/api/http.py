@@ -127,3 +127,17 @@ class Context:
 
 
 Handler = Callable[[Request, Context], Response]
+
+SMALL_BODY_BYTES = 4 * 1024  # a receipt, a beacon, a file announcement: a few hundred bytes at most
+
+
+def body_limit(max_bytes: Callable[[Config], int], *, files_in_memory: bool = False):
+    """Mark a handler with its own request-body limit (``max_bytes(config)``, never above the global
+    ``config.max_request_bytes``) and, with ``files_in_memory``, keep its uploaded files in memory: a
+    report's photos must never touch the disk before they are sealed (its limit keeps that small)."""
+    def mark(handler: Handler) -> Handler:
+        handler.max_body_bytes = max_bytes
+        handler.files_in_memory = files_in_memory
+        return handler
+
+    return mark

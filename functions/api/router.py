@@ -2,7 +2,8 @@
 
 ``Router`` maps (method, path template) to a framework-neutral handler; ``dispatch`` is the only
 function an adapter calls (the Flask app, the Lambda entry point, the local site server): it matches
-(404/405), parses the body within the size limit (``functions.api.body``), runs the handler, turns
+(404/405), parses the body within the size limit (the route's own, ``http.body_limit``, or the global
+one; ``functions.api.body``), runs the handler, turns
 ``ApiError`` into the single error shape, answers storage failures 503 and anything else 500 without
 a word of the request in the log, adds the public headers to API answers, and closes the uploads.
 """
@@ -87,7 +88,11 @@ def _answer(router: Router, request: Request, ctx: Context) -> Response:
         if request.method == "OPTIONS":  # no cross-origin access is granted: just what the path takes
             return Response(204, headers=allow)
         return exc.response(allow)
-    read_body(request, ctx.config.max_request_bytes)
+    own_limit = getattr(handler, "max_body_bytes", None)
+    max_bytes = ctx.config.max_request_bytes
+    if own_limit is not None:
+        max_bytes = min(max_bytes, own_limit(ctx.config))
+    read_body(request, max_bytes, files_in_memory=getattr(handler, "files_in_memory", False))
     return handler(request, ctx)
 
 

@@ -23,7 +23,7 @@ from ..notifications import outbox as notices
 from ..pages import render_page
 from ..storage import StorageError
 from .errors import GENERIC_MESSAGES, ApiError
-from .http import Context, Request, Response
+from .http import SMALL_BODY_BYTES, Context, Request, Response, body_limit
 from .security import over_limit, same_origin
 
 log = logging.getLogger(__name__)
@@ -137,6 +137,13 @@ def raw_fields(request: Request) -> dict[str, str]:
     return {name: request.value(name)[:RAW_FIELD_CHARS.get(name, RAW_FIELD_DEFAULT_CHARS)] for name in FIELDS}
 
 
+def tip_body_bytes(config) -> int:
+    """A report's largest body: twice its attachments at their limit (so photos somewhat too large still
+    reach the handler, which answers with the form and a message next to the field), plus 1 MiB of fields."""
+    return 2 * config.tip_max_attachments * config.tip_max_attachment_bytes + 1024 * 1024
+
+
+@body_limit(tip_body_bytes, files_in_memory=True)
 def submit_tip(request: Request, ctx: Context) -> Response:
     raw = raw_fields(request)
     given_id = request.value("submission_id").strip()
@@ -191,6 +198,7 @@ def submit_tip(request: Request, ctx: Context) -> Response:
 
 # -- POST /api/tips/status -----------------------------------------------------------------------
 
+@body_limit(lambda config: SMALL_BODY_BYTES)
 def tip_status(request: Request, ctx: Context) -> Response:
     text = request.value("receipt")
     values = {"receipt": text}

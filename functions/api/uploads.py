@@ -35,7 +35,7 @@ from ..core import filetypes
 from ..storage import AlreadyExists, NotFound, StorageUnavailable
 from .errors import ApiError
 from .health import storage_problem
-from .http import Context, Request, Response, Upload
+from .http import SMALL_BODY_BYTES, Context, Request, Response, Upload, body_limit
 from .security import over_limit, same_origin
 
 PREFIX = "uploads/"
@@ -155,6 +155,7 @@ def _check_commune_code(request: Request, ctx: Context) -> None:
     _check_access_code(request, ctx, commune, request.value("access_code") or request.header("x-access-code"))
 
 
+@body_limit(lambda config: SMALL_BODY_BYTES)
 def start_upload(request: Request, ctx: Context) -> Response:
     if not same_origin(request, ctx):
         raise ApiError(403)
@@ -181,6 +182,7 @@ def _s3_style_error(status: int, code: str, message: str) -> Response:
     return Response(status, body.encode(), {"Content-Type": "application/xml"})
 
 
+@body_limit(lambda config: config.assessment_max_file_bytes + 64 * 1024)  # the file and the policy's fields
 def local_post(request: Request, ctx: Context) -> Response:
     """What S3 does with a presigned POST, for the local backend (answers like S3: 204 or XML error)."""
     if getattr(ctx.storage, "presigned_post", None) is not None:

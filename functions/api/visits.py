@@ -14,7 +14,7 @@ from ..core import visits
 from ..storage import StorageUnavailable
 from .errors import ApiError
 from .health import storage_problem
-from .http import Context, Request, Response
+from .http import SMALL_BODY_BYTES, Context, Request, Response, body_limit
 from .security import same_origin
 
 CLOCK = "visits.clock"  # ctx.cache entry: a callable returning a Unix timestamp (tests inject one)
@@ -26,6 +26,7 @@ def _now(ctx: Context) -> float:
     return ctx.cached(CLOCK, lambda: time.time)()
 
 
+@body_limit(lambda config: SMALL_BODY_BYTES)  # a beacon carries nothing
 def record(request: Request, ctx: Context) -> Response:
     # When the disk runs low, visitor markers are the first thing given up (reports keep the reserve).
     if (visits.is_countable(request.method, request.headers) and same_origin(request, ctx)
