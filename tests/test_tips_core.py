@@ -166,3 +166,60 @@ def test_sealed_data_opens_only_with_the_private_key():
     assert crypto.unseal(pair.private, sealed).decode() == "Nội dung bí mật"
     with pytest.raises(crypto.CryptoError):
         crypto.unseal(other.private, sealed)
+
+
+# -- image decoding bounds (issue 15: a 40 MP JPEG peaked near 460 MB; photos grew 1.7x) ------------------
+
+def _jpeg_of(width: int, height: int) -> bytes:
+    import io as _io
+
+    from PIL import Image as _Image
+
+    out = _io.BytesIO()
+    _Image.effect_noise((width, height), 40).convert("RGB").save(out, "JPEG", quality=92)
+    return out.getvalue()
+
+
+def test_photos_are_stored_no_larger_than_needed():
+    import io as _io
+
+    from PIL import Image as _Image
+
+    from functions.core.images import MAX_SIDE, clean_attachment
+
+    sent = _jpeg_of(MAX_SIDE * 2 + 10, 1500)
+    cleaned = clean_attachment(sent, 64 * 1024 * 1024)
+    size = _Image.open(_io.BytesIO(cleaned.data)).size
+    assert max(size) <= MAX_SIDE and size[0] > size[1]  # scaled down, proportions kept
+    assert len(cleaned.data) < len(sent)
+
+
+def test_jpeg_is_scaled_down_while_decoding(monkeypatch):
+    from PIL import JpegImagePlugin
+
+    from functions.core import images
+
+    asked = []
+    real_draft = JpegImagePlugin.JpegImageFile.draft
+
+    def draft(self, mode, size):
+        asked.append(size)
+        return real_draft(self, mode, size)
+
+    monkeypatch.setattr(JpegImagePlugin.JpegImageFile, "draft", draft)
+    images.clean_attachment(_jpeg_of(images.MAX_SIDE * 3, 600), 64 * 1024 * 1024)
+    assert (images.MAX_SIDE, images.MAX_SIDE) in asked
+
+
+def test_a_decompression_bomb_is_413():
+    import io as _io
+
+    from PIL import Image as _Image
+
+    from functions.core.images import AttachmentError, clean_attachment
+
+    out = _io.BytesIO()
+    _Image.new("1", (9000, 9000)).save(out, "PNG")  # 81 MP of nothing: a few kilobytes
+    with pytest.raises(AttachmentError) as raised:
+        clean_attachment(out.getvalue(), 64 * 1024 * 1024)
+    assert raised.value.status == 413
