@@ -624,3 +624,38 @@ def test_an_attachment_changed_under_the_same_submission_id_is_409(client, stora
     other = io.BytesIO()
     Image.new("RGB", (30, 30), (1, 2, 3)).save(other, "PNG")
     assert send(other.getvalue()).status_code == 409
+
+
+# -- the form without JavaScript: reloading the receipt page files nothing new (issue 14) ------------------
+
+def test_no_js_form_sent_twice_answers_the_same_receipt_and_stores_one_report(client, storage):
+    form = {**GOOD, "submission_id": ""}  # the static page's form, without JavaScript to fill the id
+    first = client.post("/api/tips", data=form)
+    reload = client.post("/api/tips", data=form)  # the browser re-sends the form on reload
+    assert first.status_code == reload.status_code == 201
+    receipt = re.search(r"[2-9A-Z]{4}(?:-[2-9A-Z]{4}){4}", first.get_data(as_text=True)).group(0)
+    assert receipt in reload.get_data(as_text=True)
+    assert len(record_keys(storage)) == 1
+    other = client.post("/api/tips", data={**form, "child_age": "6"})  # another report, not a reload
+    assert other.status_code == 201 and receipt not in other.get_data(as_text=True)
+    assert len(record_keys(storage)) == 2
+
+
+def test_no_js_id_holds_across_the_end_of_its_window_and_keeps_nothing_in_plaintext(app, storage):
+    from functions.api.http import Request
+    from functions.api.tips import NO_JS_WINDOW_SECONDS, no_js_submission_id
+    from functions.web import context
+
+    ctx = context(app)
+    request = Request(method="POST", path="/api/tips", headers={}, client_address="203.0.113.9")
+    raw = {**GOOD, "child_age": ""}
+    end = 1_790_000_000 // NO_JS_WINDOW_SECONDS * NO_JS_WINDOW_SECONDS - 1
+    before = no_js_submission_id(request, ctx, raw, [], now=end)
+    after = no_js_submission_id(request, ctx, raw, [], now=end + 2)
+    assert before != after  # nothing stored yet: each window has its own id
+    tips.store(storage, ctx.secret(), tips.SingleKeyLock(__import__("nacl.public", fromlist=["PrivateKey"])
+                                                         .PrivateKey.generate().public_key),
+               before, {"description": "x"}, [])
+    assert no_js_submission_id(request, ctx, raw, [], now=end + 2) == before  # the reload just after the edge
+    assert no_js_submission_id(request, ctx, raw, [], now=end + 2 * NO_JS_WINDOW_SECONDS + 2) != before
+    assert receipts.valid_submission_id(before) and "203.0.113.9" not in before and GOOD["description"] not in before

@@ -10,7 +10,11 @@ same form again with everything the person typed and a message next to each fiel
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
+import time
 
 from ..core import cases, office_keys, receipts, tips
 from ..core.crypto import CryptoError
@@ -137,6 +141,44 @@ def raw_fields(request: Request) -> dict[str, str]:
     return {name: request.value(name)[:RAW_FIELD_CHARS.get(name, RAW_FIELD_DEFAULT_CHARS)] for name in FIELDS}
 
 
+NO_JS_WINDOW_SECONDS = 10 * 60
+
+
+def no_js_submission_id(request: Request, ctx: Context, raw: dict[str, str], uploads, now: float | None = None) -> str:
+    """The submission id of a report sent without one — the form without JavaScript, where nothing in the
+    browser can make an id — so that reloading the receipt page (the browser sends the form again) files
+    nothing new: a keyed hash of the client, what was typed, the attachments' bytes and the 10-minute
+    window it arrived in; the previous window's id is used when that one is already stored, so a reload
+    just after a window's end is still the same report. Identical content from the same client within
+    10 to 20 minutes is one report; a changed word is another.
+
+    Why this and not "POST answers 303 to a page that shows the receipt": that page would need the
+    receipt behind a URL (or kept by the server to show once), and a receipt must never appear in a URL
+    or be kept in plaintext. A derived id keeps nothing at all: the same form sent again simply arrives
+    at the same id, and ``tips.store`` answers it with the same receipt, storing nothing new."""
+    now = time.time() if now is None else now
+    digest = hmac.new(ctx.secret(), b"no-js-submission|", hashlib.sha256)
+    digest.update(hashlib.sha256(request.client_address.encode("utf-8", "replace")).digest())
+    digest.update(json.dumps(raw, sort_keys=True, ensure_ascii=False).encode("utf-8", "replace"))
+    for upload in uploads:
+        digest.update(hashlib.sha256(upload.read()).digest())
+
+    def id_of(window: int) -> str:
+        windowed = digest.copy()
+        windowed.update(str(window).encode())
+        return "nojs-" + windowed.hexdigest()[:40]
+
+    window = int(now // NO_JS_WINDOW_SECONDS)
+    previous = id_of(window - 1)
+    return previous if tips.exists(ctx.storage, ctx.secret(), previous) else id_of(window)
+
+
+def _final_submission_id(request: Request, ctx: Context, given: str, chosen: str, raw: dict[str, str], uploads) -> str:
+    """The id a valid report is stored under: the one sent, or when none was sent ``no_js_submission_id``
+    (``chosen`` — a random id — when the one sent is malformed, as before)."""
+    return no_js_submission_id(request, ctx, raw, uploads) if not given else chosen
+
+
 def tip_body_bytes(config) -> int:
     """A report's largest body: twice its attachments at their limit (so photos somewhat too large still
     reach the handler, which answers with the form and a message next to the field), plus 1 MiB of fields."""
@@ -160,6 +202,7 @@ def submit_tip(request: Request, ctx: Context) -> Response:
         status, errors[ATTACHMENT_FIELD] = problem
     if errors:
         return _form_error(request, ctx, status, raw, errors, submission_id)
+    submission_id = _final_submission_id(request, ctx, given_id, submission_id, raw, uploads)
     if request.value(HONEYPOT_FIELD).strip():
         # A bot filled the hidden field: answer like the real path (validation above, a receipt of the same
         # shape, the same one for each retry), store nothing. Never the real path's receipt of this id: the
