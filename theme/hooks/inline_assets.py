@@ -1,8 +1,14 @@
-"""Jinja global ``inline_asset(path)``: the text of a theme asset, to put inside the page itself.
+"""What the first paint needs, inside the page itself: the quick-exit script and the critical CSS.
 
-What the first paint needs (the quick-exit script, the critical CSS) must not wait for another round trip
-on a 2G link; templates write it inline with this. The leading block comment (the file's documentation)
-is dropped: it is for the people reading the source, not for every page view.
+On a 2G link every request is another round trip. Templates write the quick-exit script inline with the
+Jinja global ``inline_asset(path)``; the leading block comment (the file's documentation) is dropped: it is
+for the people reading the source, not for every page view.
+
+Stylesheets (``on_post_page``): every page gets ``theme/assets/css/critical.css`` (the rules that style the
+first screen of every page type, written by ``theme/tools/critical_css.py``) in a ``<style>``, and its
+stylesheets load without blocking the first paint (``media="print"`` until loaded, then ``all``; a
+``<noscript>`` copy for browsers without JavaScript). The shell that the functions fill in (``/_shell/``)
+keeps its plain links: the functions' pages forbid inline styles and handlers (functions/api/security.py).
 """
 
 from __future__ import annotations
@@ -11,8 +17,19 @@ import re
 from pathlib import Path
 
 from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.plugins import event_priority
+from mkdocs.structure.pages import Page
 
 _LEADING_COMMENT = re.compile(r"\A\s*/\*.*?\*/\s*", re.DOTALL)
+CRITICAL_CSS = "assets/css/critical.css"
+SHELL_URL = "_shell/"
+# The stylesheets of every page (material's and the extra_css bundle), as mkdocs-material writes them: the
+# critical CSS is read from these. A page's own stylesheet (the self-assessment's) stays as it is: its
+# rules could disagree with other pages' first screens, and it is small.
+_STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]*assets/(?:stylesheets/main|css/site)\.[0-9a-f]+(?:\.min)?\.css)">')
+SITE_WIDE_SHEET = re.compile(r"assets/(stylesheets/main|css/site)\.[0-9a-f]+(\.min)?\.css$")
+
+_critical: dict[str, str] = {}
 
 
 def asset_text(theme_dir: Path, name: str) -> str:
@@ -24,7 +41,30 @@ def asset_text(theme_dir: Path, name: str) -> str:
     return text.strip()
 
 
+def without_blocking_styles(html: str, critical_css: str) -> str:
+    """``html`` with ``critical_css`` inlined before its first stylesheet and every stylesheet loaded
+    without blocking the first paint (and linked as before inside ``<noscript>``)."""
+    def deferred(match: re.Match) -> str:
+        href = match.group(1)
+        return (f'<link rel="stylesheet" href="{href}" media="print" onload="this.media=\'all\'">'
+                f'<noscript><link href="{href}" rel="stylesheet"></noscript>')
+
+    first = _STYLESHEET.search(html)
+    if first is None:
+        return html
+    html = html[:first.start()] + f"<style>{critical_css}</style>\n" + html[first.start():]
+    return _STYLESHEET.sub(deferred, html)
+
+
 def on_env(env, config: MkDocsConfig, files):
     theme_dir = Path(config.theme.custom_dir or "theme")
     env.globals["inline_asset"] = lambda name: asset_text(theme_dir, name)
+    _critical["css"] = asset_text(theme_dir, CRITICAL_CSS)
     return env
+
+
+@event_priority(-50)  # after the directive hook has put a directive into its page chrome
+def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
+    if page.url == SHELL_URL:
+        return output
+    return without_blocking_styles(output, _critical["css"])
