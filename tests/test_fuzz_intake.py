@@ -50,7 +50,7 @@ FIELDS = {
     "/api/tips/status": ["receipt"],
     "/api/assessments": ["commune", "year", "access_code", "submission_id", "score_tc01", "score_tc13", "template",
                          "evidence", "evidence_tc01", "upload_evidence", "upload_evidence_tc02"],
-    "/api/uploads": ["filename", "content_type", "size", "sha256"],
+    "/api/uploads": ["filename", "content_type", "size", "sha256", "commune", "access_code"],
     "/api/uploads/local": ["key", "Content-Type", "policy", "file"],
 }
 
@@ -190,7 +190,8 @@ NEARLY_VALID = {
     "/api/tips/status": {"receipt": "ABCD-EFGH-JKMN-PQRS-TVWX"},
     "/api/assessments": {"commune": "muong-ang", "year": "2026", "access_code": "CODE",
                          **{f"score_tc{n:02d}": "1" for n in range(1, 14)}},
-    "/api/uploads": {"filename": "ho-so.pdf", "content_type": "application/pdf", "size": "1000"},
+    "/api/uploads": {"filename": "ho-so.pdf", "content_type": "application/pdf", "size": "1000",
+                     "commune": "muong-ang", "access_code": "CODE"},
 }
 
 
