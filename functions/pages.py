@@ -7,6 +7,8 @@ title) so a receipt or an error page looks like the rest of the site, with and w
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import html
 import re
 from pathlib import Path
@@ -14,6 +16,8 @@ from pathlib import Path
 from .api.http import Context
 
 MARKER = "<!--bvte:main-->"
+# Inline scripts that run (no src, and no data type such as application/json).
+_INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*\btype=\"application/(?:ld\+)?json\")[^>]*>(.*?)</script>", re.S)
 
 _FALLBACK_SHELL = """<!doctype html>
 <html lang="vi"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width,initial-scale=1">
@@ -43,3 +47,22 @@ def render_page(ctx: Context, title: str, body_html: str) -> str:
     page = shell(ctx)
     page = re.sub(r"<title>.*?</title>", lambda _: f"<title>{html.escape(title)}</title>", page, count=1, flags=re.S)
     return page.replace(MARKER, body_html, 1)
+
+
+def script_hashes(ctx: Context) -> list[str]:
+    """CSP sources (``'sha256-…'``) of the shell's inline scripts — the quick exit, the theme's settings."""
+    def load() -> list[str]:
+        return [f"'sha256-{base64.b64encode(hashlib.sha256(m.group(1).encode()).digest()).decode()}'"
+                for m in _INLINE_SCRIPT.finditer(shell(ctx))]
+
+    return ctx.cached("page-script-hashes", load)
+
+
+def page_csp(ctx: Context, csp: str) -> str:
+    """``csp`` (the API answers' policy) allowing exactly the shell's inline scripts by their hashes: the
+    pages the functions answer run the same scripts as the site's own pages, and nothing else inline
+    (a value put back into a form can never become a script: it is escaped, and its hash is not listed)."""
+    hashes = script_hashes(ctx)
+    if not hashes:
+        return csp
+    return csp.replace("script-src 'self'", "script-src 'self' " + " ".join(hashes), 1)

@@ -194,3 +194,44 @@ def test_rate_limit_forgets_after_an_hour(tmp_path):
     assert not any(over_limit(request, ctx, "tips", 3, now=start + 10) for _ in range(3))
     assert over_limit(request, ctx, "tips", 3, now=start + 20)
     assert not over_limit(request, ctx, "tips", 3, now=start + 2 * 3600 + 20)
+
+
+# -- API-rendered pages run the shell's inline scripts and nothing else inline (issue 15) ------------------
+
+def test_api_pages_allow_exactly_the_shells_inline_scripts_by_hash(client, built_site):
+    import base64 as _b64
+    import hashlib as _hashlib
+    import re as _re
+
+    page = client.post("/api/tips", data={"description": XSS, "category": "bao-luc", "commune": "Ẳng Tở"})
+    html = page.get_data(as_text=True)
+    csp = page.headers["Content-Security-Policy"]
+    inline = [m.group(1) for m in _re.finditer(r"<script(?![^>]*\bsrc=)(?![^>]*application/json)[^>]*>(.*?)</script>",
+                                               html, _re.S)]
+    assert inline  # the shell's own: the quick exit, the theme's settings
+    for script in inline:
+        digest = _b64.b64encode(_hashlib.sha256(script.encode()).digest()).decode()
+        assert f"'sha256-{digest}'" in csp
+    assert "'unsafe-inline'" not in csp.split("script-src", 1)[1].split(";", 1)[0]
+    assert client.get("/api/health").headers["Content-Security-Policy"].count("sha256-") == 0  # JSON: none
+
+
+def test_origin_check_compares_scheme_host_and_port(tmp_path):
+    from functions.api.http import Context, Request
+    from functions.api.security import same_origin
+    from functions.config import Config
+
+    ctx = Context(config=Config(data_dir=tmp_path, testing=True), storage=None)
+
+    def posted(origin: str, host_url: str = "https://baovetreem.example.vn", host: str = "baovetreem.example.vn"):
+        return same_origin(Request(method="POST", path="/api/tips", headers={"origin": origin, "host": host},
+                                   host_url=host_url), ctx)
+
+    assert posted("https://baovetreem.example.vn")
+    assert not posted("http://baovetreem.example.vn")  # same host, other scheme
+    assert not posted("https://baovetreem.example.vn:8443")  # same host, other port
+    assert not posted("https://evil.example")
+    # Behind a proxy the app sees an internal address; Host names the site: https from it still passes…
+    assert posted("https://baovetreem.example.vn", host_url="http://127.0.0.1:8000")
+    # …an http page of that name only when the app itself is reached over http.
+    assert not posted("http://baovetreem.example.vn", host_url="https://10.0.0.5")

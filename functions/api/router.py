@@ -96,6 +96,16 @@ def _answer(router: Router, request: Request, ctx: Context) -> Response:
     return handler(request, ctx)
 
 
+def _api_headers(ctx: Context, response: Response) -> dict[str, str]:
+    """The public headers; a page in the site's look may also run the shell's own inline scripts."""
+    headers = public_headers(ctx.config)
+    if response.headers.get("Content-Type", "").startswith("text/html"):
+        from ..pages import page_csp
+
+        headers = {**headers, "Content-Security-Policy": page_csp(ctx, headers["Content-Security-Policy"])}
+    return headers
+
+
 def dispatch(router: Router, request: Request, ctx: Context) -> Response:
     """The answer to ``request``: never raises, never leaks the request's content into logs."""
     try:
@@ -111,7 +121,7 @@ def dispatch(router: Router, request: Request, ctx: Context) -> Response:
             log.error("unhandled %s on %s %s", type(exc).__name__, request.method, request.path)
             response = ApiError(500).response()
         if request.path.startswith("/api/"):
-            response.headers = {**public_headers(ctx.config), **response.headers}
+            response.headers = {**_api_headers(ctx, response), **response.headers}
         if request.method == "HEAD":
             response.body = b""
         return response

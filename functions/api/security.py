@@ -58,7 +58,8 @@ def same_origin(request: Request, ctx: Context) -> bool:
     """True when a browser post comes from this site (or a configured origin).
 
     Browsers send ``Origin`` on every cross-site POST; a request without it (curl, an old phone
-    browser on a same-origin form) is accepted, with ``Sec-Fetch-Site`` as a second signal.
+    browser on a same-origin form) is accepted, with ``Sec-Fetch-Site`` as a second signal. Scheme, host
+    and port are compared.
     """
     origin = request.header("origin")
     if not origin or origin == "null":
@@ -74,8 +75,13 @@ def same_origin(request: Request, ctx: Context) -> bool:
         allowed.add(request.host_url.rstrip("/"))
     if origin in allowed:
         return True
+    # Behind a proxy the address the app saw (host_url) may be internal while Host is the public name:
+    # the Host header then decides the host and port, and the scheme must still be the request's own or
+    # https (an "http://" page of this host — a network attacker's injection — is not this site's https).
     host = request.header("host")
-    return bool(host) and urlsplit(origin).netloc == host
+    parts = urlsplit(origin)
+    schemes = {"https", urlsplit(request.host_url).scheme or "https"}
+    return bool(host) and parts.netloc == host and parts.scheme in schemes
 
 
 def client_key(request: Request, ctx: Context, scope: str, window: str) -> str:
