@@ -63,6 +63,10 @@ class Config:
     access_code_commune_attempts_per_hour: int = 50  # failed codes per commune, from all clients
     assessment_upload_ahead_bytes: int = 4 * 1024 * 1024  # with JS, files above this go ahead by presigned POST; 0 = all (Lambda)
 
+    # Bytes one client may have stored per hour across every endpoint (report attachments, evidence files,
+    # upload slots): a sliding hour, counted before anything is written.
+    storage_budget_bytes_per_hour: int = 300 * 1024 * 1024
+
     # Largest request body accepted at all (bytes): above it, 413 before reading.
     max_request_bytes: int = 110 * 1024 * 1024
 

@@ -235,3 +235,24 @@ def test_origin_check_compares_scheme_host_and_port(tmp_path):
     assert posted("https://baovetreem.example.vn", host_url="http://127.0.0.1:8000")
     # …an http page of that name only when the app itself is reached over http.
     assert not posted("http://baovetreem.example.vn", host_url="https://10.0.0.5")
+
+
+# -- one storage budget per client and hour, across endpoints (issue 15) --------------------------------
+
+def test_a_clients_storage_budget_covers_upload_slots_and_report_photos(app, client, storage):
+    from functions.core import access_codes
+    from functions.web import context
+
+    ctx = context(app)
+    ctx.config.storage_budget_bytes_per_hour = 3 * 1024 * 1024
+    code, _ = access_codes.issue(storage, ctx.secret(), "muong-ang")
+    announce = {"filename": "a.pdf", "content_type": "application/pdf", "commune": "muong-ang", "access_code": code}
+    assert client.post("/api/uploads", json={**announce, "size": 2 * 1024 * 1024}).status_code == 201
+    assert client.post("/api/uploads", json={**announce, "size": 2 * 1024 * 1024}).status_code == 429
+    photo = client.post("/api/tips", headers=JSON, content_type="multipart/form-data",
+                        data={**GOOD, "attachments": [(io.BytesIO(_jpeg()), "a.jpg")]})
+    assert photo.status_code == 429 and "dữ liệu" in photo.get_json()["error"]["message"]
+    other = client.post("/api/tips", headers=JSON, content_type="multipart/form-data",
+                        data={**GOOD, "attachments": [(io.BytesIO(_jpeg()), "a.jpg")]},
+                        environ_base={"REMOTE_ADDR": "127.0.0.77"})
+    assert other.status_code == 201  # another client has its own budget

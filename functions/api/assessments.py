@@ -30,7 +30,7 @@ from ..core.text import normalise
 from ..storage import StorageUnavailable
 from .errors import ApiError
 from .http import Context, Request, Response, Upload, body_limit
-from .security import client_limit_key, hour_window, limit_key, same_origin, sliding_count
+from .security import BUDGET_MESSAGE, client_limit_key, hour_window, limit_key, over_budget, same_origin, sliding_count
 
 log = logging.getLogger(__name__)
 
@@ -154,6 +154,8 @@ def _accept(request: Request, ctx: Context, rubric, values: dict[str, str]) -> R
         raise ApiError(400, fields=errors)
     _check_access_code(request, ctx, commune, values["access_code"])
     _check_sizes(ctx, uploads, rubric)
+    if over_budget(request, ctx, sum(u.size() for u in request.files)):  # files sent ahead were counted then
+        raise ApiError(429, message=BUDGET_MESSAGE)
     choice = _scores(template, rubric, values, commune, all_places)
     values.update(choice.values)
     year, year_error = intake.check_year(values["year"], rubric, dt.date.today(),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import time
@@ -103,6 +104,21 @@ def over_limit(request: Request, ctx: Context, scope: str, per_hour: int, *, now
     now = time.time() if now is None else now
     count = ctx.storage.increment(client_limit_key(request, ctx, scope, hour_window(now)))
     return sliding_count(ctx.storage, lambda window: client_limit_key(request, ctx, scope, window), now, count) > per_hour
+
+
+BUDGET_MESSAGE = ("Máy này đã gửi quá nhiều dữ liệu trong một giờ qua nên hệ thống tạm dừng nhận thêm. "
+                  "Hãy thử lại sau.")
+
+
+def over_budget(request: Request, ctx: Context, nbytes: int, *, now: float | None = None) -> bool:
+    """Count ``nbytes`` this client is about to store against its hourly storage budget (one budget for
+    every endpoint, a sliding hour); True when they would pass it (they are counted either way)."""
+    if nbytes <= 0:
+        return False
+    now = time.time() if now is None else now
+    key_of = functools.partial(client_limit_key, request, ctx, "storage-bytes")
+    count = ctx.storage.increment(key_of(hour_window(now)), nbytes)
+    return sliding_count(ctx.storage, key_of, now, count) > ctx.config.storage_budget_bytes_per_hour
 
 
 def sliding_count(storage, key_of, now: float, current: int | None = None) -> float:

@@ -28,7 +28,7 @@ from ..pages import render_page
 from ..storage import StorageError
 from .errors import GENERIC_MESSAGES, ApiError
 from .http import SMALL_BODY_BYTES, Context, Request, Response, body_limit
-from .security import over_limit, same_origin
+from .security import BUDGET_MESSAGE, over_budget, over_limit, same_origin
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +185,42 @@ def tip_body_bytes(config) -> int:
     return 2 * config.tip_max_attachments * config.tip_max_attachment_bytes + 1024 * 1024
 
 
+class _Refused(Exception):
+    """A report refused after validation: its status, per-field messages and message (None: the usual)."""
+
+    def __init__(self, status: int, errors: dict | None = None, message: str | None = None):
+        super().__init__(status)
+        self.status, self.errors, self.message = status, errors or {}, message
+
+
+def _cleaned(uploads, max_bytes: int) -> list:
+    """Each attachment cleaned (images without metadata); ``_Refused`` naming the file that is not."""
+    files = []
+    for upload in uploads:
+        try:
+            files.append(clean_attachment(upload.read(), max_bytes))
+        except AttachmentError as exc:
+            raise _Refused(exc.status, {ATTACHMENT_FIELD: f"“{shown_filename(upload.filename)}”: {exc.message}"}) from None
+    return files
+
+
+def _store_report(request: Request, ctx: Context, submission_id: str, fields: dict, raw: dict, uploads):
+    """Limits, attachment cleaning, encryption and the durable writes of a valid report: (stored, lock,
+    fields as stored). Raises ``_Refused``, ``tips.SubmissionConflict`` or the storage's errors."""
+    secret = ctx.secret()
+    retry = tips.exists(ctx.storage, secret, submission_id)
+    # A retry of a stored report is not a new report: it counts against no limit.
+    if not retry and over_limit(request, ctx, "tips", ctx.config.tips_per_hour):
+        raise _Refused(429)  # before any photo is decoded
+    files = _cleaned(uploads, ctx.config.tip_max_attachment_bytes)
+    if not retry and over_budget(request, ctx, sum(len(f.data) for f in files)):
+        raise _Refused(429, message=BUDGET_MESSAGE)
+    # What the reporter typed for the place (a former name, say) stays beside the resolved commune.
+    fields = {**fields, "commune_as_typed": normalise(raw["commune"], multiline=False)[:200]}
+    lock = _lock(ctx, fields["commune"])
+    return tips.store(ctx.storage, secret, lock, submission_id, fields, files), lock, fields
+
+
 @body_limit(tip_body_bytes, files_in_memory=True)
 def submit_tip(request: Request, ctx: Context) -> Response:
     raw = raw_fields(request)
@@ -210,22 +246,9 @@ def submit_tip(request: Request, ctx: Context) -> Response:
         return _created(request, ctx, receipts.derive(ctx.secret(), HONEYPOT_RECEIPT_SALT + submission_id))
 
     try:
-        secret = ctx.secret()
-        retry = tips.exists(ctx.storage, secret, submission_id)
-        # A retry of a stored report is not a new report: it does not count against the limit.
-        if not retry and over_limit(request, ctx, "tips", ctx.config.tips_per_hour):
-            return _form_error(request, ctx, 429, raw, {}, submission_id)
-        files = []
-        for upload in uploads:
-            try:
-                files.append(clean_attachment(upload.read(), ctx.config.tip_max_attachment_bytes))
-            except AttachmentError as exc:
-                return _form_error(request, ctx, exc.status, raw,
-                                   {ATTACHMENT_FIELD: f"“{shown_filename(upload.filename)}”: {exc.message}"}, submission_id)
-        # What the reporter typed for the place (a former name, say) stays beside the resolved commune.
-        fields = {**fields, "commune_as_typed": normalise(raw["commune"], multiline=False)[:200]}
-        lock = _lock(ctx, fields["commune"])
-        stored = tips.store(ctx.storage, secret, lock, submission_id, fields, files)
+        stored, lock, fields = _store_report(request, ctx, submission_id, fields, raw, uploads)
+    except _Refused as refused:
+        return _form_error(request, ctx, refused.status, raw, refused.errors, submission_id, refused.message)
     except tips.SubmissionConflict:
         # Another report holds this id: the form comes back with a fresh one, so sending again files it.
         return _form_error(request, ctx, 409, raw, {}, receipts.new_submission_id())

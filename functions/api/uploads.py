@@ -36,7 +36,7 @@ from ..storage import AlreadyExists, NotFound, StorageUnavailable
 from .errors import ApiError
 from .health import storage_problem
 from .http import SMALL_BODY_BYTES, Context, Request, Response, Upload, body_limit
-from .security import over_limit, same_origin
+from .security import over_budget, over_limit, same_origin
 
 PREFIX = "uploads/"
 LOCAL_PATH = "/api/uploads/local"
@@ -164,7 +164,7 @@ def start_upload(request: Request, ctx: Context) -> Response:
     _check_commune_code(request, ctx)
     if storage_problem(ctx) == "storage_low":  # uploads give way before reports when the disk runs low
         raise ApiError(503)
-    if over_limit(request, ctx, "uploads", UPLOADS_PER_HOUR):
+    if over_limit(request, ctx, "uploads", UPLOADS_PER_HOUR) or over_budget(request, ctx, announced.size):
         raise ApiError(429)
     key, now = PREFIX + secrets.token_hex(16), time.time()
     url, fields = _upload_form(ctx, key, announced.content_type, max_bytes, now)
