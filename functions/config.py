@@ -70,6 +70,10 @@ class Config:
     # Largest request body accepted at all (bytes): above it, 413 before reading.
     max_request_bytes: int = 110 * 1024 * 1024
 
+    # Visitor counter: beacons counted per client address and sliding hour (beyond, answered 204 and not
+    # counted: one client cannot inflate the figures or fill storage with visitor markers).
+    visits_per_client_per_hour: int = 300
+
     # Visitor counter: how long GET /api/visits may reuse figures it read (each read costs counter calls).
     visits_cache_seconds: int = 5
 

@@ -234,3 +234,16 @@ def test_cloud_backends_lose_no_hits(request, counters):
     assert (counts.today, counts.week, counts.month, counts.total, counts.online) == (200, 200, 200, 200, 10)
     assert not any("198.51.100.7" in key for key in storage.list(""))
 
+
+
+def test_one_client_cannot_inflate_the_counter_or_fill_storage_with_markers(vapp, vclient, tmp_path):
+    # Issue 15: one client added 1,000 views in 6 s, and a marker file per User-Agent without end.
+    set_clock(vapp, utc(2026, 7, 12, 3, 0, 0))
+    limit = context(vapp).config.visits_per_client_per_hour
+    for i in range(limit + 50):
+        assert vclient.post("/api/visits", headers={"User-Agent": f"{PHONE_UA} v{i}"}).status_code == 204
+    assert figures(vclient)["total"] == limit
+    markers = list(context(vapp).storage.list("visits/seen/"))
+    assert len(markers) == limit
+    other = vclient.post("/api/visits", headers={"User-Agent": PHONE_UA}, environ_base={"REMOTE_ADDR": "127.0.0.5"})
+    assert other.status_code == 204 and figures(vclient)["total"] == limit + 1  # another client still counts

@@ -15,7 +15,7 @@ from ..storage import StorageUnavailable
 from .errors import ApiError
 from .health import storage_problem
 from .http import SMALL_BODY_BYTES, Context, Request, Response, body_limit
-from .security import same_origin
+from .security import over_limit, same_origin
 
 CLOCK = "visits.clock"  # ctx.cache entry: a callable returning a Unix timestamp (tests inject one)
 FIGURES = "visits.figures"  # ctx.cache entry: (read at, figures) reused for config.visits_cache_seconds
@@ -30,7 +30,8 @@ def _now(ctx: Context) -> float:
 def record(request: Request, ctx: Context) -> Response:
     # When the disk runs low, visitor markers are the first thing given up (reports keep the reserve).
     if (visits.is_countable(request.method, request.headers) and same_origin(request, ctx)
-            and storage_problem(ctx) != "storage_low"):
+            and storage_problem(ctx) != "storage_low"
+            and not over_limit(request, ctx, "visits", ctx.config.visits_per_client_per_hour, now=_now(ctx))):
         try:
             visits.record_view(ctx.storage, ctx.secret(), _now(ctx), request.client_address,
                                request.header("user-agent"))
