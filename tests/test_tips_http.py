@@ -659,3 +659,12 @@ def test_no_js_id_holds_across_the_end_of_its_window_and_keeps_nothing_in_plaint
     assert no_js_submission_id(request, ctx, raw, [], now=end + 2) == before  # the reload just after the edge
     assert no_js_submission_id(request, ctx, raw, [], now=end + 2 * NO_JS_WINDOW_SECONDS + 2) != before
     assert receipts.valid_submission_id(before) and "203.0.113.9" not in before and GOOD["description"] not in before
+
+
+def test_no_js_form_with_storage_down_is_503_with_the_form_kept(client, storage, monkeypatch):
+    def down(self, key):
+        raise StorageUnavailable("medium gone")
+
+    monkeypatch.setattr(type(storage), "exists", down)
+    page = client.post("/api/tips", data={**GOOD, "submission_id": ""})
+    assert page.status_code == 503 and DESCRIPTION in page.get_data(as_text=True)

@@ -170,7 +170,11 @@ def no_js_submission_id(request: Request, ctx: Context, raw: dict[str, str], upl
 
     window = int(now // NO_JS_WINDOW_SECONDS)
     previous = id_of(window - 1)
-    return previous if tips.exists(ctx.storage, ctx.secret(), previous) else id_of(window)
+    try:
+        stored_before = tips.exists(ctx.storage, ctx.secret(), previous)
+    except StorageError:
+        stored_before = False  # storage is down: the write will fail too, and answer with the form (503)
+    return previous if stored_before else id_of(window)
 
 
 def _final_submission_id(request: Request, ctx: Context, given: str, chosen: str, raw: dict[str, str], uploads) -> str:
