@@ -72,7 +72,8 @@ def _body(event: dict):
             return io.BytesIO(base64.b64decode(body, validate=False))
         except (binascii.Error, ValueError, TypeError):
             return _UndecodableBody()
-    return io.BytesIO(body.encode("utf-8") if isinstance(body, str) else bytes(body))
+    # "replace": a lone surrogate in the event's text must not make the body unreadable (it reads as "?").
+    return io.BytesIO(body.encode("utf-8", "replace") if isinstance(body, str) else bytes(body))
 
 
 def _from_edge(headers: dict, config) -> bool:
@@ -98,18 +99,19 @@ def _client_address(headers: dict, http: dict, config) -> str:
 
 def to_request(event: dict, config):
     """A neutral ``Request`` from an API Gateway HTTP API v2 event (the body left for ``dispatch``)."""
-    from .api.http import Request
+    from .api.http import Request, clean_text
 
     rc = event.get("requestContext") or {}
     http = rc.get("http") or {}
-    headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
+    headers = {clean_text(str(k)).lower(): clean_text(str(v)) for k, v in (event.get("headers") or {}).items()}
     if event.get("cookies"):
         headers["cookie"] = "; ".join(event["cookies"])
     proto = headers.get("x-forwarded-proto", "https")
     # Behind CloudFront, ApiForwardHost (template.yaml) passes the site's host: the Origin check
     # compares with it. A forged value cannot come from another site's form (no custom headers there).
     domain = headers.get("x-forwarded-host") or rc.get("domainName") or headers.get("host", "")
-    return Request(method=(http.get("method") or "GET").upper(), path=_path(event), headers=headers,
+    return Request(method=clean_text(str(http.get("method") or "GET")).upper(), path=clean_text(_path(event)),
+                   headers=headers,
                    body=_body(event), client_address=_client_address(headers, http, config),
                    host_url=f"{proto}://{domain}" if domain else "")
 
@@ -130,8 +132,26 @@ def to_result(response) -> dict:
 
 
 def handler(event: dict, context=None) -> dict:
-    """The Lambda handler (``functions.lambda_handler.handler`` in template.yaml)."""
+    """The Lambda handler (``functions.lambda_handler.handler`` in template.yaml). No exception ever
+    escapes it: an event that cannot even be turned into a request is answered like any other failure
+    (Lambda would otherwise answer API Gateway's bare 500, without the public headers)."""
     from .api.router import dispatch
 
-    ctx = get_context()
-    return to_result(dispatch(_router(), to_request(event, ctx.config), ctx))
+    try:
+        ctx = get_context()
+        return to_result(dispatch(_router(), to_request(event, ctx.config), ctx))
+    except Exception as exc:  # noqa: BLE001 - the type only: the event may hold a report
+        return _failure(400 if isinstance(exc, (AttributeError, TypeError, ValueError, KeyError)) else 500,
+                        type(exc).__name__)
+
+
+def _failure(status: int, kind: str) -> dict:
+    """The single error shape with the public headers, for an event ``dispatch`` never saw."""
+    import logging
+
+    from .api.errors import ApiError
+    from .api.security import PUBLIC_HEADERS
+
+    logging.getLogger(__name__).error("event not handled: %s", kind)
+    response = ApiError(status).response(dict(PUBLIC_HEADERS))
+    return to_result(response)

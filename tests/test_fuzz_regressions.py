@@ -130,3 +130,22 @@ def test_stored_report_fields_keep_the_replacement_character(client, storage, pr
 def test_child_age_of_thousands_of_digits_is_400_not_500(client, age, dev_keys):
     answer = client.post("/api/tips", data={**GOOD, "child_age": age}, headers=JSON)
     assert answer.status_code == 400 and "child_age" in answer.get_json()["error"]["fields"]
+
+
+def test_a_lone_surrogate_in_a_lambda_text_body_is_read_not_raised(lambda_ctx):
+    sent = event("/api/visits", '{"a": 1}', "application/json")
+    sent["body"] = '{"a": "\ud800"}'  # text, not JSON-escaped: .encode("utf-8") would raise
+    assert lambda_handler.handler(sent)["statusCode"] < 500
+
+
+@pytest.mark.parametrize("broken", [
+    {"headers": "not a mapping"},
+    {"requestContext": {"http": "not a mapping"}},
+    {"body": 12345, "isBase64Encoded": False},
+])
+def test_an_event_that_cannot_become_a_request_never_escapes_the_handler(lambda_ctx, broken):
+    sent = {**event("/api/visits", "{}", "application/json"), **broken}
+    result = lambda_handler.handler(sent)
+    assert 400 <= result["statusCode"] < 600 and result["statusCode"] != 502
+    assert json.loads(result["body"])["error"]["code"]
+    assert result["headers"]["X-Content-Type-Options"] == "nosniff"
