@@ -9,7 +9,8 @@ For each size, a fresh console (nothing kept in memory) through Flask's test cli
 (Argon2id "interactive", the development keys' cost), then ``GET /`` (the first render reads every case),
 then ``GET /`` again (what a reload costs: only the listing, nothing changed). Baseline in the same run:
 ``bvte cases list --json`` for the same key and data, in-process (click's runner: no interpreter start-up).
-Memory: the process's peak RSS (``VmHWM``, reset through ``/proc/self/clear_refs`` before each variant);
+Each variant runs in a new interpreter (``spawn``). Memory: its peak RSS (``VmHWM``, reset through
+``/proc/self/clear_refs`` when the variant starts);
 for the console also how far the first inbox alone raised it (the unlock's Argon2id takes 64 MiB by itself,
 in both variants; the command's rise includes it).
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import multiprocessing
 import os
 import re
 import tempfile
@@ -45,11 +47,16 @@ TOKEN = "bench-" + "z" * 40
 PORT = 47999  # never listened on: the test client only names it in Host
 
 
+def folder_config(folder: Path) -> Config:
+    return Config(data_dir=folder / "var", site_dir=folder / "no-site", testing=True)
+
+
 class Office:
     """The seeded data folder, grown case by case."""
 
     def __init__(self, folder: Path):
-        self.config = Config(data_dir=folder / "var", site_dir=folder / "no-site", testing=True)
+        self.folder = folder
+        self.config = folder_config(folder)
         ensure_dev_office(self.config)
         self.session = Session(None, config=self.config)
         self.officer = office_keys.unlock(dev_officer_key(self.config).read_bytes(), DEV_PASSPHRASE)
@@ -98,11 +105,11 @@ def _status(name: str) -> float:
     return int(re.search(rf"^{name}:\s+(\d+) kB", text, re.MULTILINE).group(1)) / 1024
 
 
-def console_run(office: Office) -> dict:
+def console_run(folder: Path, now: dt.datetime) -> dict:
     """Unlock, first inbox, reload: seconds of each, peak memory, and the cases the inbox counted."""
-    office.session.forget_keyring()
-    app = create_console_app(office.session, dev_officer_key(office.config), launch_token=TOKEN, port=PORT)
-    app.extensions["console-now"] = lambda: NOW
+    config = folder_config(folder)
+    app = create_console_app(Session(None, config=config), dev_officer_key(config), launch_token=TOKEN, port=PORT)
+    app.extensions["console-now"] = lambda: now
     client = app.test_client()
     base = f"http://127.0.0.1:{PORT}"
     assert client.get(f"/bat-dau?t={TOKEN}", base_url=base).status_code == 303
@@ -127,19 +134,25 @@ def console_run(office: Office) -> dict:
             "cases": total, "read_again": app.extensions["console-case-index"].last_read}
 
 
-def cli_run(office: Office) -> dict:
+def cli_run(folder: Path) -> dict:
     """``bvte cases list --json`` for the same key: seconds, peak memory, cases listed."""
-    env = {"BVTE_DATA_DIR": str(office.config.data_dir), "BVTE_PASSPHRASE_FILE": str(office.passphrase_file),
+    config = folder_config(folder)
+    env = {"BVTE_DATA_DIR": str(config.data_dir), "BVTE_PASSPHRASE_FILE": str(folder / "passphrase.txt"),
            "BVTE_KEY": None}
     before = reset_peak()
     started = time.perf_counter()
-    result = CliRunner().invoke(bvte, ["cases", "list", "--json", "--key", str(dev_officer_key(office.config))],
-                                env=env)
+    result = CliRunner().invoke(bvte, ["cases", "list", "--json", "--key", str(dev_officer_key(config))], env=env)
     elapsed = time.perf_counter() - started
     top = peak()
     assert result.exit_code == 0, result.output[-2000:]
     listed = json.loads(result.stdout)["cases"]
     return {"seconds": elapsed, "peak": top, "rise": top - before, "cases": sum(1 for r in listed if not r["gap"])}
+
+
+def fresh(function, *args) -> dict:
+    """``function(*args)`` in a new interpreter: its memory figures start clean (no seeding, no earlier size)."""
+    with multiprocessing.get_context("spawn").Pool(1) as pool:
+        return pool.apply(function, args)
 
 
 def main() -> None:
@@ -150,8 +163,8 @@ def main() -> None:
               f"{'cli peak MiB (rise)':>20}")
         for size in SIZES:
             seeded = office.grow_to(size)
-            console = console_run(office)
-            cli = cli_run(office)
+            console = fresh(console_run, office.folder, NOW)
+            cli = fresh(cli_run, office.folder)
             assert console["cases"] == cli["cases"] == size, (console["cases"], cli["cases"], size)
             assert console["read_again"] == 0
             ratio = (console["unlock"] + console["inbox"]) / cli["seconds"]
