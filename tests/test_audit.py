@@ -294,6 +294,7 @@ def test_action_labels_are_vietnamese():
     assert ACTIONS == {"unlock": "Mở khóa", "open_case": "Mở hồ sơ", "view_attachment": "Xem tệp đính kèm",
                        "save_attachment": "Lưu tệp đính kèm", "write_event": "Ghi vào hồ sơ",
                        "export": "Xuất dữ liệu", "grant": "Chia sẻ hồ sơ", "print": "In biểu mẫu",
+                       "open_inbox": "Xem danh sách hồ sơ",
                        "open_assessment": "Mở bản tự đánh giá của xã", "view_evidence": "Xem tệp minh chứng",
                        "write_review": "Ghi kết quả xem xét tự đánh giá"}
 

@@ -36,9 +36,8 @@ PAGE_SIZE = 200
 QUERY_MAX = 100
 UNASSIGNED = "chua-phan-cong"
 STATES = {"mo": "Đang mở", "ket-thuc": "Đã kết thúc", "tat-ca": "Tất cả"}
-# The audit log has no action of its own for the list yet: it is recorded as what it is, an export of
-# every openable case's summary to the screen, with a fixed subject naming the inbox.
-AUDIT_ACTION, AUDIT_SUBJECT = "export", "hop-thu"
+# Opening the list shows every openable case's summary: audited once per unlock, under a fixed subject.
+AUDIT_ACTION, AUDIT_SUBJECT = "open_inbox", "hop-thu"
 READ_FAILED = "Không đọc được kho lưu trữ: danh sách hồ sơ chưa hiện được. Hãy thử tải lại trang sau ít phút."
 
 

@@ -82,6 +82,7 @@ ACTIONS = {
     "export": "Xuất dữ liệu",
     "grant": "Chia sẻ hồ sơ",
     "print": "In biểu mẫu",
+    "open_inbox": "Xem danh sách hồ sơ",
     "open_assessment": "Mở bản tự đánh giá của xã",
     "view_evidence": "Xem tệp minh chứng",
     "write_review": "Ghi kết quả xem xét tự đánh giá",

@@ -119,10 +119,17 @@ class WorkingCalendar:
     def __init__(self, swaps: Iterable[Swap] = ()):
         self.swaps = {swap.date: swap for swap in swaps}
         self._public = holidays.country_holidays("VN", language="vi")
+        self._known: dict[dt.date, bool] = {}  # a day's answer never changes: every case's clocks ask again
 
     def is_working_day(self, day: dt.date) -> bool:
         if isinstance(day, dt.datetime):
             raise TypeError("is_working_day takes a date in Vietnam; convert a datetime with to_vietnam()")
+        known = self._known.get(day)
+        if known is None:
+            known = self._known[day] = self._decide(day)
+        return known
+
+    def _decide(self, day: dt.date) -> bool:
         swap = self.swaps.get(day)
         if swap is not None:
             return swap.kind == WORKING_DAY
