@@ -4,7 +4,8 @@ Multipart fields: ``commune``, ``year``, ``access_code``, one ``score_<criterion
 (or a filled ``template`` XLSX instead), evidence files in ``evidence`` (dossier) or
 ``evidence_<criterion id>``, optional ``submission_id`` (a retried send is stored once).
 
-Order of work: fields → access code (401, failures rate-limited per client and per commune) →
+Order of work: fields → access code (401; wrong codes slow down the client that sends them, 429, never the
+commune; failures per commune only alert the office in the log) →
 files by size (413) → scores or spreadsheet (400, cells named by address) → files by content
 (415), all before anything is written → evidence, then the submission record (the commit point) →
 201 with the receipt. A storage failure answers 503 and removes what this request wrote.
@@ -107,23 +108,38 @@ def _receipt(request: Request, ctx: Context, rubric, record: dict, commune) -> R
     return Response.html(status, render_page(ctx, "Đã nhận bản tự đánh giá", html))
 
 
-# -- the access code, its failures counted per client and per commune ---------------------------
+# -- the access code: wrong ones slow down the client that sends them, never the commune --------
 
 def _check_access_code(request: Request, ctx: Context, commune, code: str) -> None:
-    """Raise 429 while too many wrong codes were tried in the last hour (a sliding window, per client and
-    per commune), 401 (counted) for a wrong code."""
+    """Raise 429 while this client sent too many wrong codes in the last hour (a sliding window), 401 for a
+    wrong code; both are counted against the client, so a client that keeps trying while held back stays
+    held back (it must stop to be let in again). Nothing is ever locked for the commune: a flood of wrong
+    codes from other addresses must not stop the holder of the right one. A guess has 1 chance in 2^80
+    (``access_codes``): even a million addresses at the per-client limit would need ~10^13 years, so a
+    commune-wide lockout would protect nothing and lock out the innocent. Failures are still counted per
+    commune, and each ``access_code_commune_attempts_per_hour`` of them in an hour log a warning for the
+    office (the commune's id and the count; never the code, never an address)."""
     now = time.time()
     per_client = functools.partial(client_limit_key, request, ctx, _CODE_SCOPE)
-    per_commune = functools.partial(limit_key, _COMMUNE_SCOPE, commune.id)
-    if (sliding_count(ctx.storage, per_client, now) >= ctx.config.access_code_attempts_per_hour
-            or sliding_count(ctx.storage, per_commune, now) >= ctx.config.access_code_commune_attempts_per_hour):
+    if sliding_count(ctx.storage, per_client, now) >= ctx.config.access_code_attempts_per_hour:
+        ctx.storage.increment(per_client(hour_window(now)))
         raise ApiError(429, "rate_limited",
                        "Đã nhập sai mã truy cập quá nhiều lần trong một giờ. Vui lòng thử lại sau.",
                        {"access_code": "Tạm khóa vì nhập sai nhiều lần; thử lại sau một giờ."})
     if not access_codes.verify(ctx.storage, ctx.secret(), commune.id, code):
         ctx.storage.increment(per_client(hour_window(now)))
-        ctx.storage.increment(per_commune(hour_window(now)))
+        _count_commune_failure(ctx, commune.id, now)
         raise WrongAccessCode(commune.label)
+
+
+def _count_commune_failure(ctx: Context, commune_id: str, now: float) -> None:
+    """Count a wrong code against the commune (this hour) and log a warning at every multiple of the
+    alert threshold: someone may be guessing that commune's code."""
+    failures = ctx.storage.increment(limit_key(_COMMUNE_SCOPE, commune_id, hour_window(now)))
+    threshold = max(1, ctx.config.access_code_commune_attempts_per_hour)
+    if failures % threshold == 0:
+        log.warning("access code: %d wrong codes for commune %s this hour (UTC); its code still works",
+                    failures, commune_id)
 
 
 # -- the handler --------------------------------------------------------------------------------
