@@ -1,8 +1,5 @@
 """``POST /api/assessments/status``: with its access code a commune reads its status, each criterion's verdict and
-comment and the deadline; a wrong code reads nothing and counts toward the same limits as on submission.
-
-The route is added to the test app's router here: registering the area in functions/api/__init__.py also needs
-its description in functions/openapi.yaml and its function in template.yaml (see the report of issue 13)."""
+comment and the deadline; a wrong code reads nothing and counts toward the same limits as on submission."""
 
 from __future__ import annotations
 
@@ -11,7 +8,6 @@ import io
 
 import pytest
 
-from functions.api import assessment_status
 from functions.core import office_keys, review_store
 from functions.core.assessment_review import decide
 from functions.keys import DEV_PASSPHRASE, dev_officer_key, ensure_dev_office
@@ -24,13 +20,10 @@ PATH = "/api/assessments/status"
 
 @pytest.fixture
 def app(config):
-    from functions.web import create_app, router
+    from functions.web import create_app
 
     ensure_dev_office(config)  # an office root and its keyring, which reviews are verified against
-    app = create_app(config)
-    for route in assessment_status.ROUTES:
-        router(app).add(*route)
-    return app
+    return create_app(config)
 
 
 @pytest.fixture
@@ -100,3 +93,12 @@ def test_missing_fields_are_named_and_a_cross_site_post_is_refused(client, code)
     foreign = client.post(PATH, data={"commune": "muong-ang", "year": str(YEAR), "access_code": code},
                           headers={**JSON, "Origin": "https://evil.example"})
     assert foreign.status_code == 403
+
+
+def test_the_lookup_is_routed_and_refuses_a_body_larger_than_three_short_fields(client, code):
+    from functions.api import all_routes
+
+    assert ("POST", PATH) in {(m, p) for m, p, _ in all_routes()}
+    answer = client.post(PATH, data={"commune": "muong-ang", "year": str(YEAR), "access_code": code,
+                                     "padding": "x" * 5000}, headers=JSON)
+    assert answer.status_code == 413 and "assessment_status" not in answer.get_json()

@@ -132,6 +132,15 @@ def test_http_api_is_throttled_and_every_public_route_has_its_own_function(trans
     assert routes[("POST", "/api/tips")] != routes[("POST", "/api/tips/status")] != routes[("POST", "/api/assessments")]
 
 
+def test_the_assessment_status_lookup_has_its_own_function_that_writes_nothing(transformed, sam_template):
+    """Its exact reads are checked against the code in tests/test_assessments_status_policy.py."""
+    props = sam_template["Resources"]["AssessmentStatusFunction"]["Properties"]
+    assert props["Events"]["Post"]["Properties"]["Path"] == "/api/assessments/status"
+    assert props["Environment"]["Variables"]["BVTE_LAMBDA_AREAS"] == "assessment_status"
+    actions = _text([s["Action"] for s in _statements(transformed, "AssessmentStatusFunction")])
+    assert "s3:PutObject" not in actions and "s3:DeleteObject" not in actions and "s3:*" not in actions
+
+
 def _statements(transformed, function):
     role = transformed["Resources"][f"{function}Role"]["Properties"]
     out = []

@@ -21,7 +21,7 @@ from ..core.text import normalise
 from ..storage import StorageError
 from .assessments import _check_access_code, places, rubrics
 from .errors import ApiError
-from .http import Context, Request, Response
+from .http import SMALL_BODY_BYTES, Context, Request, Response, body_limit
 from .security import same_origin
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ def _page(ctx: Context, status: int, values: dict, *, errors=None, message="", r
     return Response.html(status, render_page(ctx, TITLE, body))
 
 
+@body_limit(lambda config: SMALL_BODY_BYTES)  # three short fields
 def assessment_status(request: Request, ctx: Context) -> Response:
     values = _values(request)
     try:
