@@ -16,6 +16,11 @@ UTC = dt.timezone.utc
 TICK = dt.timedelta(microseconds=1)
 
 
+
+def arrived(received, **more):
+    """The facts of a case received at ``received`` and still in its first round (case_clocks.case_facts)."""
+    return {"received": received, "cycle_started": received, **more}
+
 def vn(year, month, day, hour=10, minute=0):
     return dt.datetime(year, month, day, hour, minute, tzinfo=VIETNAM).astimezone(UTC)
 
@@ -39,7 +44,7 @@ def test_the_file_holds_exactly_the_four_deadlines_the_domain_facts_confirm(cloc
                 r.source.form, r.source.confidence) for r in clocks.rules]
     assert summary == [
         ("danh-gia-ban-dau", "legal", 2, "received", 12, "hours", "Điều 26", None, "Mẫu 02", "confirmed"),
-        ("du-thao-ke-hoach", "legal", 4, "received", 5, "working_days", "Điều 28", "khoản 1", None, "confirmed"),
+        ("du-thao-ke-hoach", "legal", 4, "cycle_started", 5, "working_days", "Điều 28", "khoản 1", None, "confirmed"),
         ("phe-duyet-ke-hoach", "legal", 4, "plan_drafted", 2, "working_days", "Điều 28", None, None, "confirmed"),
         ("cach-ly-tam-thoi", "legal", 2, "separation_started", 15, "days", None, None, "Mẫu 07", "confirmed"),
     ]
@@ -59,14 +64,14 @@ def test_unclear_starts_carry_the_office_reading_in_vietnamese(clocks):
 
 def test_the_stated_working_days_reading_is_the_one_computed(clocks):
     received = vn(2026, 3, 9, 10)  # Monday 10:00, no holiday in the following week
-    plan = by_id(deadlines(clocks, {"received": received}, received))["du-thao-ke-hoach"]
+    plan = by_id(deadlines(clocks, arrived(received), received))["du-thao-ke-hoach"]
     assert plan.due == vn(2026, 3, 16, 10)
     assert vietnam_time_label(plan.due) == "10:00 thứ Hai 16/03/2026"
 
 
 def test_the_twelve_hour_clock_crosses_midnight_in_vietnam(clocks):
     received = vn(2026, 3, 9, 20, 30)
-    first = by_id(deadlines(clocks, {"received": received}, received + dt.timedelta(hours=1)))["danh-gia-ban-dau"]
+    first = by_id(deadlines(clocks, arrived(received), received + dt.timedelta(hours=1)))["danh-gia-ban-dau"]
     assert first.due == vn(2026, 3, 10, 8, 30)
     assert vietnam_time_label(first.due) == "08:30 thứ Ba 10/03/2026"
     assert first.status == OK and first.time_left == dt.timedelta(hours=11)
@@ -75,7 +80,7 @@ def test_the_twelve_hour_clock_crosses_midnight_in_vietnam(clocks):
 def test_plan_clocks_around_tet_2026(clocks):
     received = vn(2026, 2, 13, 10)  # the Friday before the Tết week
     drafted = vn(2026, 2, 27, 9)
-    found = by_id(deadlines(clocks, {"received": received, "plan_drafted": drafted}, vn(2026, 2, 27, 12)))
+    found = by_id(deadlines(clocks, {**arrived(received), "plan_drafted": drafted}, vn(2026, 2, 27, 12)))
     assert found["du-thao-ke-hoach"].due == vn(2026, 2, 27, 10)
     assert found["du-thao-ke-hoach"].status == MET and found["du-thao-ke-hoach"].time_left is None
     assert found["phe-duyet-ke-hoach"].due == vn(2026, 3, 3, 9)  # Mon 2, Tue 3 March
@@ -85,29 +90,29 @@ def test_plan_clocks_around_tet_2026(clocks):
 
 def test_plan_clock_around_tet_2027_and_national_day(clocks):
     received = vn(2027, 2, 3, 15)
-    assert by_id(deadlines(clocks, {"received": received}, received))["du-thao-ke-hoach"].due == vn(2027, 2, 17, 15)
+    assert by_id(deadlines(clocks, arrived(received), received))["du-thao-ke-hoach"].due == vn(2027, 2, 17, 15)
     received = vn(2026, 8, 28, 15)  # Fri; Sat 22/8 was worked, Mon 31/8 – Wed 2/9 off
-    assert by_id(deadlines(clocks, {"received": received}, received))["du-thao-ke-hoach"].due == vn(2026, 9, 9, 15)
+    assert by_id(deadlines(clocks, arrived(received), received))["du-thao-ke-hoach"].due == vn(2026, 9, 9, 15)
 
 
 def test_separation_lasts_at_most_fifteen_calendar_days(clocks):
     started = vn(2026, 4, 28, 18)
-    found = by_id(deadlines(clocks, {"received": started, "separation_started": started}, started))
+    found = by_id(deadlines(clocks, {**arrived(started), "separation_started": started}, started))
     assert found["cach-ly-tam-thoi"].due == vn(2026, 5, 13, 18)
 
 
 def test_a_clock_appears_only_once_its_starting_event_happened(clocks):
     received = vn(2026, 3, 9, 10)
     assert [d.id for d in deadlines(clocks, {}, received)] == []
-    assert [d.id for d in deadlines(clocks, {"received": received}, received)] == ["danh-gia-ban-dau", "du-thao-ke-hoach"]
-    later = {"received": received, "plan_drafted": received + dt.timedelta(days=1)}
+    assert [d.id for d in deadlines(clocks, arrived(received), received)] == ["danh-gia-ban-dau", "du-thao-ke-hoach"]
+    later = {**arrived(received), "plan_drafted": received + dt.timedelta(days=1)}
     assert [d.id for d in deadlines(clocks, later, received + dt.timedelta(hours=1))] == [
         "danh-gia-ban-dau", "du-thao-ke-hoach"]  # plan_drafted lies after now: not yet happened
 
 
 def twelve_hours(clocks, now, facts=None):
     received = vn(2026, 3, 9, 20, 0)
-    return by_id(deadlines(clocks, {"received": received, **(facts or {})}, now))["danh-gia-ban-dau"], received
+    return by_id(deadlines(clocks, {**arrived(received), **(facts or {})}, now))["danh-gia-ban-dau"], received
 
 
 @pytest.mark.parametrize(("offset", "status"), [
@@ -140,7 +145,7 @@ def test_soon_uses_the_real_span_of_a_working_day_clock(clocks):
     quarter_left = due - (due - received) / 4
 
     def plan(now):
-        return by_id(deadlines(clocks, {"received": received}, now))["du-thao-ke-hoach"]
+        return by_id(deadlines(clocks, arrived(received), now))["du-thao-ke-hoach"]
 
     assert plan(quarter_left - TICK).status == OK and plan(quarter_left).status == SOON
 
@@ -155,7 +160,7 @@ def test_an_internal_target_sits_beside_the_legal_one(raw):
     })
     clocks = parse_clocks(data)
     received = vn(2026, 3, 9, 20, 0)
-    found = by_id(deadlines(clocks, {"received": received}, received + dt.timedelta(hours=7)))
+    found = by_id(deadlines(clocks, arrived(received), received + dt.timedelta(hours=7)))
     assert found["danh-gia-ban-dau-noi-bo"].kind == "internal"
     assert found["danh-gia-ban-dau-noi-bo"].status == SOON and found["danh-gia-ban-dau"].status == OK
     assert found["danh-gia-ban-dau-noi-bo"].source.citation == "KIỂM THỬ — quyết định nội bộ hư cấu"
@@ -232,5 +237,5 @@ def test_unreadable_and_invalid_files_are_named(tmp_path):
 
 def test_deadlines_and_workdays_agree(clocks):
     received = vn(2026, 4, 29, 11)
-    plan = by_id(deadlines(clocks, {"received": received}, received))["du-thao-ke-hoach"]
+    plan = by_id(deadlines(clocks, arrived(received), received))["du-thao-ke-hoach"]
     assert plan.due == add_working_days(received, 5) == vn(2026, 5, 8, 11)  # 30/4 and 1/5 off

@@ -1,7 +1,8 @@
 """A case's facts for the legal clocks (``functions.core.clocks``), read from its step state.
 
-The clocks count from events the system itself witnessed: ``received`` (the report's arrival) and the
-signed time at which a finishing form was first saved complete (``StepState.completed_at``) — an officer
+The clocks count from events the system itself witnessed: ``received`` (the report's arrival),
+``cycle_started`` (the arrival, or the signed time of the latest repeat from step 3, when a new plan is due)
+and the signed time at which a finishing form was first saved complete (``StepState.completed_at``) — an officer
 cannot move a deadline by typing a time. The temporary separation is the exception: it starts and ends
 when the child was separated and returned, which only the officer knows, so Mẫu 07's own times are used
 (typed in Vietnam time).
@@ -14,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Iterable
 
-from .case_steps import APPROVAL_FORM, ASSESSMENT_FORM, PLAN_FORM, SEPARATION_FORM, StepState
+from .case_steps import APPROVAL_FORM, ASSESSMENT_FORM, PLAN_FORM, REPEAT, SEPARATION_FORM, StepState
 from .clocks import OK, OVERDUE, SOON, Deadline
 from .vietnam import VIETNAM
 
@@ -39,7 +40,10 @@ def case_facts(received: str, state: StepState) -> dict[str, dt.datetime]:
     facts = {}
     start = utc(received)
     if start is not None:
-        facts["received"] = start
+        facts["received"] = facts["cycle_started"] = start
+    repeats = [t.time for t in state.history if t.action == REPEAT and utc(t.time) is not None]
+    if repeats:  # a new round from step 3: its plan is counted from the decision to repeat
+        facts["cycle_started"] = utc(repeats[-1])
     for fact, form_id in FORM_FACTS.items():
         moment = utc(state.completed_at.get(form_id, "")) if form_id in state.completed_at else None
         if moment is not None:
