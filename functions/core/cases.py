@@ -62,6 +62,7 @@ KINDS = {
     "status": "Trạng thái công khai",
     "close": "Đóng hồ sơ",
     "reopen": "Mở lại hồ sơ",
+    "messages_read": "Đã đọc tin nhắn của người báo tin",  # functions.core.reporter_messages: unread counts
 }
 
 

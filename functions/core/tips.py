@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from nacl.public import PrivateKey, PublicKey
 
 from .store import AlreadyExists, NotFound, OutcomeUnknown, StorageError
-from . import cases, crypto, receipts
+from . import cases, crypto, receipts, reporter_messages
 from .images import CleanFile
 
 STATES = cases.PUBLIC_STATES  # what the receipt holder may be told: one table for both record formats
@@ -275,7 +275,7 @@ def lookup(storage, secret: bytes, receipt: str) -> dict:
     """The public status of a receipt. Known or not, the same work is done and the same shape returned."""
     key = receipts.reporter_key(secret, receipt)
     answer = {"receipt": receipt, "found": False, "status": None, "status_label": None,
-              "received": None, "updated": None, "messages": []}
+              "received": None, "updated": None, "messages": [], "conversation": [], "closed": False}
     try:
         blob = storage.read(index_storage_key(secret, receipt))
     except NotFound:
@@ -288,6 +288,7 @@ def lookup(storage, secret: bytes, receipt: str) -> dict:
             pass
         cases.has_record(storage, "0" * 32)
         _event_payloads(storage, "0" * 32)
+        reporter_messages.conversation(storage, "0" * 32, key, [])
         return answer
     try:
         entry = json.loads(crypto.box_decrypt(key, blob))
@@ -303,7 +304,8 @@ def lookup(storage, secret: bytes, receipt: str) -> dict:
     messages = [{"time": e.get("time"), "text": e["message"]} for e in events
                 if e.get("message") and e.get("message_id") not in withdrawn]
     answer.update(found=True, status=state, status_label=STATES[state], received=entry.get("received"),
-                  updated=updated, messages=messages)
+                  updated=updated, messages=messages, closed=state == "closed",
+                  conversation=reporter_messages.conversation(storage, tip_id, key, events))
     return answer
 
 

@@ -1,0 +1,201 @@
+"""The receipt holder's messages (functions/core/reporter_messages.py): sealed to the case's holders and the
+root, readable with the receipt, exactly once, nothing for an unknown receipt, closed cases refused, read
+markers. Pure core over a local storage, with an office made in memory (no key files, no argon2)."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from PIL import Image
+
+from functions.core import cases, images, office_keys, receipts, reporter_messages, tips
+from functions.core.office_keys import Identity, Keyring, Officer
+from functions.storage.local import LocalStorage
+
+SECRET = b"s" * 32
+T0 = datetime(2026, 11, 30, 7, 5, tzinfo=timezone.utc)
+REPLY = "Cháu mấy tuổi? Tối nay cháu có an toàn không?"
+ANSWER = "Cháu khoảng 9 tuổi, đang ở nhà bà ngoại bản Huổi Lóng"
+
+
+class Office:
+    """A root, two officers of Mường Ảng and one of Búng Lao, their keyring published."""
+
+    def __init__(self, storage):
+        self.storage = storage
+        self.root = Identity.generate()
+        self.lan, self.hoa, self.minh = Identity.generate(), Identity.generate(), Identity.generate()
+        self.keyring = Keyring(1, "2020-01-01T00:00:00+00:00", (
+            Officer("can-bo-lan", "Lan", ("muong-ang",), self.lan.verify_key),
+            Officer("can-bo-hoa", "Hoa", ("muong-ang",), self.hoa.verify_key),
+            Officer("can-bo-minh", "Minh", ("bung-lao",), self.minh.verify_key)))
+        office_keys.publish_keyring(storage, self.keyring, self.root)
+        self.sealing = reporter_messages.Sealing(self.root.verify_key, self.keyring)
+
+    def report(self, submission: str = "submission-000000001") -> tuple[str, cases.Case]:
+        lock = cases.CaseLock(self.root.verify_key, self.keyring, "muong-ang")
+        stored = tips.store(self.storage, SECRET, lock, submission, {"description": "x" * 30, "commune": "muong-ang",
+                                                                     "category": "bao-luc"}, [], T0)
+        return stored.receipt, cases.open_case(self.storage, stored.tip_id, self.lan, "can-bo-lan")
+
+
+@pytest.fixture
+def storage(tmp_path):
+    return LocalStorage(tmp_path / "store")
+
+
+@pytest.fixture
+def office(storage):
+    return Office(storage)
+
+
+def gps_jpeg() -> bytes:
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (21.0, 2.0, 3.0)}
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (10, 90, 200)).save(out, "JPEG", exif=exif, quality=90)
+    return out.getvalue()
+
+
+def every_byte(storage) -> bytes:
+    return b"".join(storage.read(key) for key in storage.list(""))
+
+
+def test_a_message_is_sealed_to_the_case_holders_and_readable_with_the_receipt(office, storage):
+    receipt, case = office.report()
+    cases.reply(storage, case, "can-bo-lan", office.lan, REPLY, [], T0 + timedelta(minutes=5))
+    photo = images.clean_attachment(gps_jpeg(), 5 * 1024 * 1024)
+    sent = reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000001", ANSWER, [photo],
+                                  T0 + timedelta(hours=1))
+    assert sent.found and not sent.existing and sorted(sent.officers) == ["can-bo-hoa", "can-bo-lan"]
+    # The receipt holder sees both sides, oldest first, as "Văn phòng" and "Bạn", in Vietnam time.
+    answer = tips.lookup(storage, SECRET, receipt)
+    assert [(m["who"], m["text"]) for m in answer["conversation"]] == [("Văn phòng", REPLY), ("Bạn", ANSWER)]
+    assert answer["conversation"][1]["time_label"] == "15:05 thứ Hai 30/11/2026"
+    # Each holder opens it; Minh (another commune) cannot; the photo comes back without its GPS position.
+    for identity, officer in ((office.lan, "can-bo-lan"), (office.hoa, "can-bo-hoa"), (office.root, None)):
+        [message] = reporter_messages.read_messages(storage, case, identity, officer)
+        assert message.readable and message.text == ANSWER
+    [unread] = reporter_messages.read_messages(storage, case, office.minh, "can-bo-minh")
+    assert not unread.readable and unread.text == ""
+    [message] = reporter_messages.read_messages(storage, case, office.lan, "can-bo-lan")
+    data = reporter_messages.read_attachment(storage, message, message.attachments[0])
+    assert not Image.open(io.BytesIO(data)).getexif().get_ifd(0x8825)
+    # Nothing of it is stored in clear.
+    raw = every_byte(storage)
+    assert ANSWER.encode() not in raw and "Huổi Lóng".encode() not in raw and receipt.encode() not in raw
+
+
+def test_a_granted_colleague_receives_later_messages_and_a_removed_officer_does_not(office, storage):
+    receipt, case = office.report()
+    minh = office.keyring.officer("can-bo-minh")
+    cases.grant(storage, case, "can-bo-lan", office.lan, minh, [])
+    without_hoa = reporter_messages.Sealing(office.root.verify_key, office.keyring.without_officer("can-bo-hoa"))
+    reporter_messages.send(storage, SECRET, without_hoa, receipt, "message-id-00000002", ANSWER, [])
+    document = json.loads(storage.read(reporter_messages.message_keys(storage, case.tip_id)[0]))
+    assert sorted(document["keys"]) == ["officer/can-bo-lan", "officer/can-bo-minh", "root"]
+    assert reporter_messages.read_messages(storage, case, office.minh, "can-bo-minh")[0].text == ANSWER
+
+
+def test_the_same_message_id_is_stored_once_and_other_content_under_it_is_refused(office, storage):
+    receipt, case = office.report()
+    first = reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000003", ANSWER, [])
+    again = reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000003", ANSWER, [])
+    assert again.existing and again.time == first.time
+    with pytest.raises(reporter_messages.MessageConflict):
+        reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000003", "khác", [])
+    assert len(reporter_messages.message_keys(storage, case.tip_id)) == 1
+
+
+def test_twenty_concurrent_sends_of_one_message_id_store_one_message(office, storage):
+    receipt, case = office.report()
+    photo = images.clean_attachment(gps_jpeg(), 5 * 1024 * 1024)
+    results, barrier = [], threading.Barrier(20)
+
+    def one():
+        barrier.wait()
+        results.append(reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-concurrent",
+                                              ANSWER, [photo]))
+
+    threads = [threading.Thread(target=one) for _ in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(results) == 20 and sum(not r.existing for r in results) == 1
+    assert len(reporter_messages.message_keys(storage, case.tip_id)) == 1
+    # The losers' attachments were removed: one message, one attachment.
+    assert len([k for k in storage.list(f"tips/{case.tip_id}/messages/") if k.endswith(".box")]) == 1
+
+
+def test_an_unknown_receipt_stores_nothing_and_does_the_same_reads(office, storage):
+    office.report()
+    before = sorted(storage.list(""))
+    calls = {}
+
+    class Counting:
+        def __getattr__(self, name):
+            method = getattr(storage, name)
+
+            def counted(*args, **kwargs):
+                calls[name] = calls.get(name, 0) + 1
+                return method(*args, **kwargs)
+            return counted
+
+    sent = reporter_messages.send(Counting(), SECRET, office.sealing, receipts.random_receipt(), "message-id-00000004",
+                                  ANSWER, [])
+    assert not sent.found and sorted(storage.list("")) == before
+    unknown = dict(calls)
+    calls.clear()
+    receipt, _case = office.report("submission-000000002")
+    reporter_messages.send(Counting(), SECRET, office.sealing, receipt, "message-id-00000005", ANSWER, [])
+    known_reads = {name: calls[name] for name in ("read", "exists", "list")}
+    assert {name: unknown.get(name, 0) for name in known_reads} == known_reads
+    assert "create" not in unknown and calls["create"] == 1
+
+
+def test_a_closed_case_refuses_messages_and_keeps_its_conversation(office, storage):
+    receipt, case = office.report()
+    reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000006", ANSWER, [])
+    cases.set_public_status(storage, case, "can-bo-lan", office.lan, "closed", [])
+    with pytest.raises(reporter_messages.CaseClosed):
+        reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000007", "thêm", [])
+    # A retry of the message sent before closing still answers as sent.
+    assert reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000006", ANSWER, []).existing
+    answer = tips.lookup(storage, SECRET, receipt)
+    assert answer["closed"] and [m["text"] for m in answer["conversation"]] == [ANSWER]
+
+
+def test_withdrawn_replies_and_notes_never_reach_the_conversation(office, storage):
+    receipt, case = office.report()
+    sent = cases.reply(storage, case, "can-bo-lan", office.lan, "Tin nhắn gửi nhầm", [])
+    cases.write_event(storage, case, "can-bo-lan", office.lan, "note", {"text": "GHI CHU NOI BO"}, [sent])
+    cases.withdraw(storage, case, "can-bo-lan", office.lan, sent.payload["message_id"], "nhầm", [sent])
+    text = json.dumps(tips.lookup(storage, SECRET, receipt), ensure_ascii=False)
+    assert "gửi nhầm" not in text and "GHI CHU" not in text and "can-bo-lan" not in text and "Lan" not in text
+
+
+def test_unread_counts_follow_each_officers_signed_read_marker(office, storage):
+    receipt, case = office.report()
+    for n in range(2):
+        reporter_messages.send(storage, SECRET, office.sealing, receipt, f"message-id-unread-{n}", f"tin {n}", [],
+                               T0 + timedelta(minutes=n))
+    times = reporter_messages.message_times(storage, case.tip_id)
+    events = cases.read_events(storage, case, office.root.verify_key, [office.keyring])
+    assert reporter_messages.unread(times, events, "can-bo-lan") == 2
+    marker = reporter_messages.mark_read(storage, case, "can-bo-lan", office.lan, times, events)
+    assert marker.kind == "messages_read" and marker.label == "Đã đọc tin nhắn của người báo tin"
+    events = cases.read_events(storage, case, office.root.verify_key, [office.keyring])
+    assert reporter_messages.unread(times, events, "can-bo-lan") == 0
+    assert reporter_messages.unread(times, events, "can-bo-hoa") == 2  # Hoa has not read them
+    assert reporter_messages.mark_read(storage, case, "can-bo-lan", office.lan, times, events) is None
+    reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-unread-9", "tin mới", [],
+                           T0 + timedelta(hours=2))
+    later = reporter_messages.message_times(storage, case.tip_id)
+    assert reporter_messages.unread(later, events, "can-bo-lan") == 1
+    # The marker changes nothing else of the case.
+    assert cases.replay(events).public_status == "received" and not cases.replay(events).unverified
