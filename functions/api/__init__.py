@@ -13,7 +13,7 @@ import re
 
 from .http import Context, Request, Response, Upload  # noqa: F401
 
-AREAS = ("health", "tips", "assessments", "visits", "uploads", "assessment_status")
+AREAS = ("health", "tips", "assessments", "visits", "uploads", "assessment_status", "tip_messages")
 
 
 def all_routes(areas: str = "") -> list:

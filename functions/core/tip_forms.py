@@ -23,6 +23,7 @@ from .places import UNKNOWN_LABEL, Places
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 TIP_ACTION = "/api/tips"
 STATUS_ACTION = "/api/tips/status"
+MESSAGE_ACTION = "/api/tips/messages"
 _FALLBACK_HOTLINE = {"number": "111", "name": "Tổng đài điện thoại quốc gia bảo vệ trẻ em"}
 
 
@@ -109,11 +110,28 @@ def render_receipt(data: FormData, receipt: str, base: str = "/") -> str:
 
 
 def render_status(data: FormData, *, values: Mapping[str, str] | None = None, errors: Mapping[str, str] | None = None,
-                  message: str = "", result: dict | None = None, base: str = "/") -> str:
+                  message: str = "", result: dict | None = None, base: str = "/", sent: bool = False) -> str:
     return _env.get_template("tips/status.html").render(
         **_common(data, base), action=STATUS_ACTION, values=_Values(values or {}), errors=dict(errors or {}),
-        message=message, result=result,
+        message=message, result=result, message_form=_message_form(data, values or {}, errors or {}, result, sent),
     )
+
+
+def _message_form(data: FormData, values: Mapping[str, str], errors: Mapping[str, str], result: dict | None,
+                  sent: bool) -> dict | None:
+    """What the receipt holder's message form shows under a found report (``reporter_messages``): a
+    server-made ``message_id`` (a new one once a message went, so the next one is new), the text kept on
+    an error."""
+    from . import receipts, reporter_messages
+
+    if not result or not (result.get("found") or result.get("form_only")):
+        return None
+    keep = not sent and values.get("message_id")
+    return {"action": MESSAGE_ACTION, "message_id": keep or receipts.new_submission_id(),
+            "text": "" if sent else values.get("message", ""), "errors": {k: v for k, v in errors.items()
+                                                                       if k in ("message", "attachments")},
+            "sent": sent, "max_chars": reporter_messages.MESSAGE_MAX, "max_mb": megabytes(data.max_bytes),
+            "closed_message": reporter_messages.CLOSED_MESSAGE}
 
 
 def render_message(data: FormData, heading: str, message: str, back: str, back_label: str, base: str = "/") -> str:

@@ -79,6 +79,18 @@ def after_commit(ctx, stored, lock, fields: dict) -> None:
         log.error("notice not queued: %s", type(exc).__name__)
 
 
+def after_reporter_message(ctx, sent) -> None:
+    """Intake's one call once a receipt holder's message is durable: the same content-free notice as a new
+    report, to the officers it is sealed to, queued under the tip id and the message's time (so each
+    message is its own entry). Never raises."""
+    try:
+        received = datetime.fromisoformat(sent.time) if sent.time else utcnow()
+        queue_new_report(ctx.storage, f"{sent.tip_id}-m{received.astimezone(timezone.utc):%H%M%S}",
+                         sent.officers, received)
+    except Exception as exc:  # noqa: BLE001 - the reporter's answer must not depend on a notice
+        log.error("notice not queued: %s", type(exc).__name__)
+
+
 def queued(storage, now: datetime, days: int = 2) -> list[tuple[str, str, dict]]:
     """``(day, tip id, entry)`` of every report queued in the last ``days`` UTC days; unreadable ones skipped."""
     found = []
