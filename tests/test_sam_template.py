@@ -383,3 +383,17 @@ def test_the_notice_sender_imports_light_and_runs_a_round(tmp_path):
     assert res.returncode == 0, res.stderr
     heavy, counts = json.loads(res.stdout)
     assert heavy == [] and counts == {"planned": 0, "delivered": 0, "failed": 0, "uncertain": 0, "waiting": 0}
+
+
+def test_reporter_messages_may_only_create_messages_and_read_what_the_receipt_opens(transformed):
+    """Issue 16: the function answering POST /api/tips/messages writes only messages and their notice, deletes
+    only its own attachments of a lost race, and never reads an attachment, a case event or a report's photos."""
+    statements = _statements(transformed, "TipMessagesFunction")
+    writes = [s for s in statements if "s3:PutObject" in _text(s["Action"])]
+    assert len(writes) == 1
+    assert all(any(p in _text(r) for p in ("tips/*/messages/*", "notices/queue/*")) for r in writes[0]["Resource"])
+    deletes = [s for s in statements if "s3:DeleteObject" in _text(s["Action"])]
+    assert len(deletes) == 1 and "messages/*/*.box" in _text(deletes[0]["Resource"])
+    reads = _text([s["Resource"] for s in statements if "s3:GetObject" in _text(s["Action"])])
+    assert "attachments" not in reads and "/case/" not in reads and "*.box" not in reads
+    assert not any("s3:*" in _text(s["Action"]) for s in statements)
