@@ -11,15 +11,20 @@ the lookup form (works without JavaScript).
 
 from __future__ import annotations
 
+import base64
 import logging
 import re
 
-from ..core import office_keys, review_store
+from markupsafe import Markup
+
+from ..core import assessment_resubmission as resubmission
+from ..core import assessment_view, office_keys, review_store
+from ..core.assessment_template import build_template
 from ..core.assessment_review import OUTCOMES, STATUSES, VERDICTS, NOT_REVIEWED
 from ..core.assessment_view import environment
 from ..core.text import normalise
 from ..storage import StorageError
-from .assessments import _check_access_code, places, rubrics
+from .assessments import _check_access_code, current_rubric, places, rubrics
 from .errors import ApiError
 from .http import SMALL_BODY_BYTES, Context, Request, Response, body_limit
 from .security import same_origin
@@ -29,6 +34,7 @@ log = logging.getLogger(__name__)
 PATH = "/api/assessments/status"
 TITLE = "Tra cứu kết quả xem xét bản tự đánh giá"
 _YEAR = re.compile(r"\d{4}")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _values(request: Request) -> dict[str, str]:
@@ -78,7 +84,9 @@ def status_of(ctx: Context, commune, year: int) -> dict:
               "outcome": None, "outcome_label": None, "deadline": None, "verified_total": None, "criteria": []}
     if found.submission is None:
         return result
-    result.update(version=found.submission["version"], submitted_at=found.submission.get("submitted_at"))
+    result.update(version=found.submission["version"], submitted_at=found.submission.get("submitted_at"),
+                  answers={"scores": dict(found.submission.get("scores", {})),
+                           "files": resubmission.keepable_files(found.submission)})
     if found.review is not None:
         doc = found.review.document
         rubric = next((r for r in rubrics(ctx) if r.id == found.submission.get("rubric", {}).get("id")), None)
@@ -88,12 +96,31 @@ def status_of(ctx: Context, commune, year: int) -> dict:
     return result
 
 
+def _resubmission(ctx: Context, result: dict) -> dict:
+    """The resubmission part of the answer page: the form with the latest version's answers, its files to
+    keep by reference and the XLSX template pre-filled the same way (``core.assessment_resubmission``)."""
+    rubric, all_places = current_rubric(ctx), places(ctx)
+    previous = {"commune": result["commune"], "year": result["year"], "scores": result["answers"]["scores"]}
+    commune = all_places.resolve(result["commune"])
+    sheet = build_template(rubric, [c.name for c in all_places.communes],
+                           filled={**previous, "commune": commune.name if commune else ""})
+    config = ctx.config
+    form = assessment_view.render_form(
+        rubric, all_places, base="/", values=resubmission.previous_values(previous, rubric),
+        max_file_bytes=config.assessment_max_file_bytes, max_total_bytes=config.assessment_max_total_bytes,
+        upload_ahead_bytes=config.assessment_upload_ahead_bytes)
+    kept = resubmission.render_kept(result["answers"]["files"], rubric) if result["answers"]["files"] else ""
+    return {"form": Markup(form), "kept": Markup(kept), "sheet_name": f"tu-danh-gia-{result['commune']}-"
+            f"{result['year']}-lan-{result['version']}.xlsx", "sheet_data": base64.b64encode(sheet).decode("ascii")}
+
+
 def _page(ctx: Context, status: int, values: dict, *, errors=None, message="", result=None) -> Response:
     from ..pages import render_page
 
+    resubmit = _resubmission(ctx, result) if result and result.get("version") else None
     body = environment().get_template("assessments/review_status.html").render(
         action=PATH, communes=places(ctx).communes, values=values, errors=errors or {}, message=message,
-        result=result)
+        result=result, resubmit=resubmit, xlsx_type=XLSX_TYPE)
     return Response.html(status, render_page(ctx, TITLE, body))
 
 

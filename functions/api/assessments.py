@@ -23,6 +23,7 @@ import time
 
 from ..core import access_codes, assessment_view
 from ..core import assessment_intake as intake
+from ..core import assessment_resubmission as resubmission
 from ..core import assessments as core
 from ..core.assessment_template import TemplateRejected, read_template
 from ..core.places import load_places
@@ -93,6 +94,7 @@ def _error(request: Request, ctx: Context, rubric, values: dict[str, str], failu
         max_file_bytes=ctx.config.assessment_max_file_bytes,
         max_total_bytes=ctx.config.assessment_max_total_bytes,
         upload_ahead_bytes=ctx.config.assessment_upload_ahead_bytes)
+    body += resubmission.render_kept_again(request.form.get(resubmission.KEEP_FIELD, []))
     from ..pages import render_page
 
     return Response.html(failure.status, render_page(ctx, "Xã tự đánh giá — cần xem lại", body))
@@ -180,6 +182,7 @@ def _accept(request: Request, ctx: Context, rubric, values: dict[str, str]) -> R
     if errors:
         raise ApiError(400, fields=errors)
     checked = _check_contents(uploads, ctx.config.assessment_max_file_bytes)
+    kept = _kept(request, ctx, year, commune)
 
     result = score(rubric, choice.scores, commune.threshold_band)
     submission_id = intake.clean_submission_id(values["submission_id"])
@@ -187,9 +190,18 @@ def _accept(request: Request, ctx: Context, rubric, values: dict[str, str]) -> R
     if previous is not None:
         return _receipt(request, ctx, rubric, {**previous, "duplicate": True}, commune)
     stored = _store(ctx, checked, lambda evidence: intake.build_record(
-        commune=commune, year=year, rubric=rubric, choice=choice, result=result, evidence=evidence,
+        commune=commune, year=year, rubric=rubric, choice=choice, result=result, evidence=kept + evidence,
         submission_id=submission_id))
     return _receipt(request, ctx, rubric, stored, commune)
+
+
+def _kept(request: Request, ctx: Context, year: int, commune) -> list[dict]:
+    """Files of the commune's earlier versions this one keeps by reference (after a status lookup);
+    400 when one is not the commune's own (``core.assessment_resubmission``)."""
+    try:
+        return resubmission.kept_evidence(ctx.storage, year, commune.id, request.form.get(resubmission.KEEP_FIELD, []))
+    except resubmission.KeepRejected as exc:
+        raise ApiError(400, fields={resubmission.KEEP_FIELD: str(exc)}) from None
 
 
 def _uploads(request: Request, ctx: Context) -> list[Upload]:

@@ -17,7 +17,7 @@ import datetime as dt
 import io
 import zipfile
 from dataclasses import dataclass, field
-from typing import IO, Any, Sequence
+from typing import IO, Any, Mapping, Sequence
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Font, PatternFill, Protection
@@ -45,8 +45,11 @@ def score_cell(index: int) -> str:
     return f"{SCORE_COLUMN}{FIRST_ROW + index}"
 
 
-def build_template(rubric: Rubric, commune_names: Sequence[str] = ()) -> bytes:
-    """The XLSX template for ``rubric`` (bytes, identical for identical input)."""
+def build_template(rubric: Rubric, commune_names: Sequence[str] = (), *,
+                   filled: Mapping[str, Any] | None = None) -> bytes:
+    """The XLSX template for ``rubric`` (bytes, identical for identical input). ``filled`` (``commune``:
+    its name, ``year``, ``scores``: criterion id → score) pre-fills the input cells with a previous
+    version's answers, for a resubmission; the cells stay editable and the sheet reads back as usual."""
     wb = Workbook()
     ws = wb.active
     ws.title = SHEET
@@ -84,6 +87,8 @@ def build_template(rubric: Rubric, commune_names: Sequence[str] = ()) -> bytes:
         )
         ws.add_data_validation(validation)
         validation.add(score.coordinate)
+    if filled:
+        _fill(ws, rubric, filled)
     total_row = FIRST_ROW + len(rubric.criteria)
     ws.cell(row=total_row, column=2, value="Tổng điểm").font = bold
     last = score_cell(len(rubric.criteria) - 1)
@@ -120,6 +125,17 @@ def build_template(rubric: Rubric, commune_names: Sequence[str] = ()) -> bytes:
     raw = io.BytesIO()
     wb.save(raw)
     return _fix_zip_times(raw.getvalue())
+
+
+def _fill(ws, rubric: Rubric, filled: Mapping[str, Any]) -> None:
+    """Write a previous version's commune, year and scores into the input cells (only scores of criteria
+    of this rubric)."""
+    ws[COMMUNE_CELL] = str(filled.get("commune") or "") or None
+    ws[YEAR_CELL] = int(filled["year"]) if str(filled.get("year") or "").isdigit() else None
+    scores = filled.get("scores") or {}
+    for i, c in enumerate(rubric.criteria):
+        if isinstance(scores.get(c.id), int):
+            ws[score_cell(i)] = scores[c.id]
 
 
 def _fix_zip_times(data: bytes) -> bytes:
