@@ -17,7 +17,7 @@ from flask import Blueprint, abort, redirect, render_template, request, send_fil
 
 from ..core import assessments, case_register, evidence_preview, filetypes, review_store
 from ..core.assessment_review import (NOT_REVIEWED, OUTCOMES, STATUSES, VERDICTS, ReviewRejected, decide,
-                                      differences, field_names, preview)
+                                      differences, field_names, file_differences, preview)
 from ..core.assessment_view import size_label
 from ..core.rubric import find_rubric, load_rubrics, rubrics_dir
 from ..core.store import NotFound
@@ -136,10 +136,25 @@ def _files(record: dict) -> dict[str | None, list[dict]]:
     return by_criterion
 
 
-def _criterion_rows(rubric, record: dict, previous: dict | None, files) -> list[dict]:
+def _criterion_rows(rubric, record: dict, previous: dict | None, files, earlier: dict) -> list[dict]:
+    """One row per criterion: the claim, what changed since the previous version (score, files) and what
+    the previous version's review said of it (``earlier``: criterion id → its reviewed criterion)."""
     changed = differences(rubric, record, previous)
+    changed_files = file_differences(record, previous)
     return [{"criterion": c, "names": field_names(c.id), "claimed": record["scores"][c.id],
-             "previous": changed.get(c.id), "files": files.get(c.id, [])} for c in rubric.criteria]
+             "previous": changed.get(c.id), "files": files.get(c.id, []), "file_changes": changed_files.get(c.id),
+             "earlier": earlier.get(c.id)} for c in rubric.criteria]
+
+
+def _earlier_review(storage, year: int, commune_id: str, version: int) -> dict:
+    """What the latest verified review of the previous version said per criterion (verdict label, comment)."""
+    if version <= 1:
+        return {}
+    review = review_store.latest_verified(storage, year, commune_id, version - 1, _verifier())
+    if review is None:
+        return {}
+    return {c["criterion"]: {"verdict": VERDICTS.get(c.get("verdict", ""), NOT_REVIEWED), "comment": c.get("comment", "")}
+            for c in review.document.get("criteria", []) if c.get("verdict") or c.get("comment")}
 
 
 def _criterion6_check(place, year: int) -> str:
@@ -168,7 +183,8 @@ def _screen(place, year: int, *, values=None, errors=None, message="", status=20
     return render_template(
         "console/review.html", place=place, year=year, record=record, rubric=rubric,
         sha=review_store.submission_digest(office.storage, year, place.id, version),
-        rows=_criterion_rows(rubric, record, previous, files), general_files=files.get(None, []),
+        rows=_criterion_rows(rubric, record, previous, files, _earlier_review(office.storage, year, place.id, version)),
+        general_files=files.get(None, []), general_changes=file_differences(record, previous).get(None),
         values=values, errors=errors or {}, message=message, saved=saved, reviews=reviews,
         computed=preview(rubric, record, values), verdicts=VERDICTS, not_reviewed=NOT_REVIEWED, outcomes=OUTCOMES,
         status=STATUSES[review_store.standing(office.storage, year, place.id, _verifier()).status],

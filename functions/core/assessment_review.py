@@ -212,3 +212,27 @@ def differences(rubric: Rubric, current: Mapping[str, Any], previous: Mapping[st
     before, now = previous.get("scores", {}), current.get("scores", {})
     return {c.id: before[c.id] for c in rubric.criteria
             if c.id in before and c.id in now and before[c.id] != now[c.id]}
+
+
+def file_differences(current: Mapping[str, Any], previous: Mapping[str, Any] | None) -> dict[str | None, dict]:
+    """Per criterion (None: the general dossier) whose files changed since the previous version: the file
+    names ``added`` and ``removed`` (files compared by SHA-256; the spreadsheet itself is not evidence)."""
+    if not previous:
+        return {}
+
+    def by_criterion(record: Mapping[str, Any]) -> dict[str | None, dict[str, str]]:
+        found: dict[str | None, dict[str, str]] = {}
+        for f in record.get("evidence", []):
+            if f.get("role") != "template":
+                found.setdefault(f.get("criterion"), {})[f["sha256"]] = f.get("filename", "")
+        return found
+
+    now, before = by_criterion(current), by_criterion(previous)
+    changes = {}
+    for criterion in set(now) | set(before):
+        new, old = now.get(criterion, {}), before.get(criterion, {})
+        added = sorted(name for sha, name in new.items() if sha not in old)
+        removed = sorted(name for sha, name in old.items() if sha not in new)
+        if added or removed:
+            changes[criterion] = {"added": added, "removed": removed}
+    return changes
