@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from ..core import cases, office_keys
+from ..core import cases, office_keys, reporter_messages
 from ..core.places import PlacesError, load_places
 from ..core.text import fold, normalise
 from ..core.tip_validation import load_categories
@@ -136,7 +136,10 @@ def _readable(ctx: Context) -> tuple[list[dict], int]:
                 case = cases.open_case(session.storage, tip_id, actor.identity, actor.officer_id)
             except cases.CaseError:
                 continue  # not sealed or granted to this key
-            state = cases.replay(cases.read_events(session.storage, case, session.root, session.versions))
+            events = cases.read_events(session.storage, case, session.root, session.versions)
+            state = cases.replay(events)
+            unread_messages = reporter_messages.unread(reporter_messages.message_times(session.storage, tip_id),
+                                                       events, actor.author)
             fields = case.fields
             rows.append({
                 "case_number": case.case_number, "received": case.received,
@@ -148,7 +151,7 @@ def _readable(ctx: Context) -> tuple[list[dict], int]:
                 "urgent": bool(fields.get("urgent")), "public_status": state.public_status,
                 "public_status_label": cases.PUBLIC_STATES[state.public_status], "closed": state.closed,
                 "unread": case.case_number not in opened_before, "unverified_events": len(state.unverified),
-                "conflicts": len(state.conflicts), "gap": False,
+                "conflicts": len(state.conflicts), "gap": False, "unread_messages": unread_messages,
             })
     return rows, legacy
 
@@ -197,6 +200,7 @@ def _print_rows(every: list[dict]) -> None:
             continue
         marks = " · ⚠ có sự kiện không xác thực" if row["unverified_events"] else ""
         marks += " · ⚠ xung đột" if row["conflicts"] else ""
+        marks += f" · ✉ {row['unread_messages']} tin nhắn mới của người báo tin" if row.get("unread_messages") else ""
         click.echo(f"{row['case_number']:<10} {row['received_vietnam']:<17} {'GẤP' if row['urgent'] else '':<4} "
                    f"{row['public_status_label']:<14} {'đóng' if row['closed'] else '':<5} "
                    f"{'chưa đọc' if row['unread'] else '':<9} {row['category_label']} · {row['commune_label']}{marks}")
@@ -290,8 +294,10 @@ def show(obj, case_number: str, save_attachments: Path | None) -> None:
     opened = _open(ctx, case_number)
     _print_case(opened, ctx.session)
     _mark_opened(ctx.session, opened.case.tip_id)
+    messages = _print_reporter_messages(ctx, opened)
     if save_attachments is None:
         return
+    _save_message_attachments(ctx, opened, messages, save_attachments)
     save_attachments.mkdir(parents=True, exist_ok=True)
     for a in opened.case.attachments:
         # The name comes from the record; only its last part, so it cannot leave the chosen folder.
@@ -310,6 +316,49 @@ def show(obj, case_number: str, save_attachments: Path | None) -> None:
         except FileExistsError:
             raise click.ClickException(f"{target} đã có: không ghi đè.") from None
         click.echo(f"Đã lưu {target}")
+
+
+def _print_reporter_messages(ctx: Context, opened: Opened) -> list:
+    """The receipt holder's messages (new ones since this key's last read marker flagged), then a signed
+    "messages_read" event up to the newest: shown here means read. The marker is audited as a write."""
+    session, actor = ctx.session, ctx.actor
+    with storage_errors():
+        messages = reporter_messages.read_messages(session.storage, opened.case, actor.identity, actor.officer_id)
+    if not messages:
+        return messages
+    until = reporter_messages.last_read(opened.events, actor.author)
+    click.echo(f"Tin nhắn của người báo tin: {len(messages)}")
+    for message in messages:
+        mark = "MỚI " if message.time > until else ""
+        text = message.text if message.readable else "(khóa của bạn không mở được tin nhắn này)"
+        files = f" [{len(message.attachments)} tệp]" if message.attachments else ""
+        click.echo(f"  {mark}{vietnam_time(message.time)}: {text}{files}")
+    times = [m.time for m in messages]
+    if max(times) > until:
+        session.audit(actor, "write_event", opened.number)
+        with storage_errors():
+            reporter_messages.mark_read(session.storage, opened.case, actor.author, actor.identity, times,
+                                        opened.events)
+    return messages
+
+
+def _save_message_attachments(ctx: Context, opened: Opened, messages: list, folder: Path) -> None:
+    """Each readable message's attachments, decrypted, as ``<number>-tin-nhan-tep-<n>.<ext>``."""
+    for message in (m for m in messages if m.readable):
+        for a in message.attachments:
+            name = str(a.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1].lstrip(".") or "tep"
+            target = folder / f"{opened.number}-{message.key.rsplit('/', 1)[-1][:8]}-{name}"
+            ctx.session.audit(ctx.actor, "save_attachment", opened.number)
+            with storage_errors():
+                try:
+                    data = reporter_messages.read_attachment(ctx.session.storage, message, a)
+                except (NotFound, cases.CaseError, ValueError) as exc:
+                    raise click.ClickException(f"Không đọc được {a.get('name')}: {type(exc).__name__}") from None
+            try:
+                create_file(target, data, 0o600)
+            except FileExistsError:
+                raise click.ClickException(f"{target} đã có: không ghi đè.") from None
+            click.echo(f"Đã lưu {target}")
 
 
 def _mark_opened(session: Session, tip_id: str) -> None:
