@@ -7,6 +7,8 @@ must carry ``@pytest.mark.browser`` (checked below, before it runs).
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 import shutil
 import subprocess
@@ -205,6 +207,13 @@ def page(browser_context):
     page = browser_context.new_page()
     yield page
     page.close()
+
+
+def strong_id(seed: object = 0) -> str:
+    """A submission id as strong as the report page's own (24 base64url characters, 144 bits), the same for
+    the same ``seed``: the server refuses weak ids (fewer than 96 bits, too few distinct characters)."""
+    digest = hashlib.sha256(f"test-submission|{seed}".encode()).digest()[:18]
+    return base64.urlsafe_b64encode(digest).decode("ascii")
 
 
 def axe_violations(page) -> list[dict]:

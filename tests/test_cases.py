@@ -10,6 +10,7 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from conftest import strong_id
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from nacl.public import PrivateKey
@@ -392,9 +393,9 @@ def test_intake_reads_the_keyring_for_every_report_so_a_removal_counts_at_once(a
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ROOT_PUBLIC_NAME).write_text(office_keys.verify_key_text(office.root.verify_key), encoding="ascii")
     report = {"description": "Em bé ở bản Co Hắc bị đánh", "category": "bao-luc", "commune": "Mường Ảng"}
-    assert client.post("/api/tips", json={**report, "submission_id": "a" * 20}).status_code == 201
+    assert client.post("/api/tips", json={**report, "submission_id": strong_id("a")}).status_code == 201
     office.remove("can-bo-lan", datetime.now(timezone.utc))
-    assert client.post("/api/tips", json={**report, "submission_id": "b" * 20}).status_code == 201
+    assert client.post("/api/tips", json={**report, "submission_id": strong_id("b")}).status_code == 201
     opened = []
     for tip_id in cases.tip_ids(storage):
         try:
@@ -416,7 +417,7 @@ def test_no_internal_word_reaches_the_status_page_json_or_html(app, client, as_j
     folder.mkdir(parents=True, exist_ok=True)
     (folder / ROOT_PUBLIC_NAME).write_text(office_keys.verify_key_text(office.root.verify_key), encoding="ascii")
     sent = client.post("/api/tips", json={"description": "Em bé bị bỏ đói nhiều ngày", "category": "bao-luc",
-                                          "commune": "khong-ro", "submission_id": "c" * 20})
+                                          "commune": "khong-ro", "submission_id": strong_id("c")})
     receipt = sent.get_json()["receipt"]
     [tip_id] = cases.tip_ids(office.storage)
     case = office.open(tip_id, "can-bo-lan")
@@ -448,7 +449,7 @@ def test_intake_logs_a_keyring_version_that_does_not_verify_by_number_only(app, 
     (folder / ROOT_PUBLIC_NAME).write_text(office_keys.verify_key_text(office.root.verify_key), encoding="ascii")
     caplog.set_level(logging.WARNING)
     sent = client.post("/api/tips", json={"description": "Em bé bị bỏ đói nhiều ngày", "category": "bao-luc",
-                                          "commune": "khong-ro", "submission_id": "d" * 20})
+                                          "commune": "khong-ro", "submission_id": strong_id("d")})
     assert sent.status_code == 201
     assert f"keyring version {fake.version} does not verify" in caplog.text
     assert "ke-gia-mao" not in caplog.text and "Giả Mạo" not in caplog.text

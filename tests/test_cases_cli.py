@@ -14,6 +14,7 @@ import stat
 from pathlib import Path
 
 import pytest
+from conftest import strong_id
 
 from functions.commands import main
 from functions.config import Config
@@ -81,8 +82,10 @@ def office(runner, config, tmp_path) -> Office:
 
 def post_report(client, commune: str, submission: str, description: str = "Em bé bị bỏ đói nhiều ngày",
                 **extra) -> str:
+    """Send a report whose submission id is made from ``submission`` (``strong_id``: the same name, the same
+    report); its receipt."""
     answer = client.post("/api/tips", json={"description": description, "category": "bao-luc", "commune": commune,
-                                            "submission_id": submission, **extra})
+                                            "submission_id": strong_id(submission), **extra})
     assert answer.status_code == 201, answer.get_data(as_text=True)
     return answer.get_json()["receipt"]
 

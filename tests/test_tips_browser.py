@@ -147,6 +147,30 @@ def test_a_lost_answer_is_retried_with_the_same_id_one_report_one_receipt(page, 
     assert receipts.derive(context(live_server.server.app).secret(), ids[0].decode()) == receipt
 
 
+def test_an_id_taken_by_another_report_gets_a_new_one_so_sending_again_files_it(page, live_server, storage):
+    from functions.core.tip_validation import submission_id_problem
+
+    page.goto(f"{live_server.url}/bao-tin/")
+    _fill(page)
+    taken = page.input_value("input[name=submission_id]")
+    assert submission_id_problem(taken) is None  # the page's own id is strong enough for the server
+    live_server.server.app.test_client().post("/api/tips", json={
+        "description": "Một tin báo khác đã gửi trước với cùng mã", "category": "khac", "commune": "khong-ro",
+        "submission_id": taken})
+    sent = []
+    page.on("request", lambda r: sent.append(r.post_data_buffer) if r.url.endswith("/api/tips") else None)
+    page.click("button.bvte-submit")
+    page.wait_for_selector(".bvte-error-summary:not([hidden])")
+    assert "CHƯA được" in page.inner_text(".bvte-error-summary")
+    assert page.input_value("#description").startswith("Em bé")
+    fresh = page.input_value("input[name=submission_id]")
+    assert fresh != taken and submission_id_problem(fresh) is None
+    page.click("button.bvte-submit")
+    page.wait_for_selector("[data-receipt-shown] [data-receipt]")
+    ids = [re.search(rb'name="submission_id"\r\n\r\n([A-Za-z0-9_-]+)', c).group(1).decode() for c in sent]
+    assert ids == [taken, fresh] and len(tips.tip_ids(storage)) == 2
+
+
 def test_nothing_typed_stays_after_leaving_the_page(page, live_server):
     page.goto(f"{live_server.url}/bao-tin/")
     _fill(page, "Nội dung riêng tư không được ở lại trên máy")

@@ -86,6 +86,42 @@ def test_submission_ids_accept_only_the_documented_shape():
         assert not receipts.valid_submission_id(bad)
 
 
+def test_a_submission_id_needs_96_bits_and_eight_distinct_characters():
+    from functions.core.tip_validation import submission_id_problem
+
+    for strong in (receipts.new_submission_id(), "Zq8-Lx2_Pm4Kd7Wr", "nojs-" + "0123456789abcdef" * 2 + "01234567",
+                   "0123456789abcdef01234567"):  # 16 base64url (96 bits), 24 hexadecimal (96 bits)
+        assert submission_id_problem(strong) is None, strong
+    assert "quá ngắn" in submission_id_problem("Zq8-Lx2_Pm4Kd7W")  # 15 characters: 90 bits
+    assert "quá ngắn" in submission_id_problem("0123456789abcdef0123456")  # 23 hexadecimal: 92 bits
+    assert "quá ngắn" in submission_id_problem("1234567890" * 2)  # digits only: 66 bits
+    assert "(7)" in submission_id_problem("abcdefg" * 5)
+    # Another shape is not weak but malformed: receipts.valid_submission_id decides (the id is replaced).
+    assert submission_id_problem("has space in it 123") is None
+
+
+def test_the_page_makes_ids_the_server_accepts():
+    """report.js's randomId: 18 base64url symbols from getRandomValues (108 bits). Drawn the same way here,
+    none of 20,000 is refused (the distinct-character rule fails about twice in a billion)."""
+    import secrets
+    import string
+
+    from functions.core.tip_validation import submission_id_problem
+
+    symbols = string.ascii_uppercase + string.ascii_lowercase + string.digits + "-_"
+    drawn = ["".join(symbols[b & 63] for b in secrets.token_bytes(18)) for _ in range(20_000)]
+    assert [i for i in drawn if submission_id_problem(i)] == []
+
+
+@pytest.mark.parametrize("age, kept", [("7", 7), ("07", 7), ("0000000017", 17), ("17 tuổi", 17), ("18", None),
+                                       ("100", None), ("9" * 5000, None), ("0" * 5000 + "7", 7), ("٣", None)])
+def test_child_age_is_bounded_before_it_becomes_a_number(age, kept):
+    categories, places = load_categories(REPO_ROOT / "content"), load_places(REPO_ROOT / "content")
+    clean, errors = validate({"description": "Mười ký tự trở lên ở đây", "category": "khac", "commune": "khong-ro",
+                              "child_age": age}, categories, places)
+    assert clean["child_age"] == kept and ("child_age" in errors) == (kept is None)
+
+
 @pytest.mark.parametrize("typed, expected", [
     ("0912345678", "0912345678"), ("091 234 5678", "0912345678"), ("+84912345678", "0912345678"),
     ("84912345678", "0912345678"), ("0084 912 345 678", "0912345678"), ("0327.123.456", "0327123456"),

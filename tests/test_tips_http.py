@@ -145,9 +145,37 @@ def test_a_retry_does_not_count_against_the_rate_limit(app, client, storage):
 
 
 def test_invalid_submission_ids_are_replaced_not_trusted(client, storage):
-    for bad in ("short", "x" * 65, "has space in it 123", "<script>alert(1)</script>xxxxxxxx"):
+    # "short" and "x" * 65 were replaced too; issue 15 makes weak ids a 400 (the test below).
+    for bad in ("has space in it 123", "<script>alert(1)</script>xxxxxxxx"):
         assert client.post("/api/tips", json={**GOOD, "submission_id": bad}).status_code == 201
-    assert len(record_keys(storage)) == 4
+    assert len(record_keys(storage)) == 2
+
+
+@pytest.mark.parametrize("weak, why", [("short", "quá ngắn"), ("0123456789abcdef", "quá ngắn"),
+                                       ("x" * 65, "quá ít ký tự khác nhau (1)"), ("a" * 20, "quá ít ký tự khác nhau"),
+                                       ("abababababababababab", "quá ít ký tự khác nhau (2)")])
+def test_weak_submission_ids_are_400_with_the_reason_and_store_nothing(client, storage, weak, why):
+    answer = client.post("/api/tips", json={**GOOD, "submission_id": weak})
+    assert answer.status_code == 400
+    error = answer.get_json()["error"]
+    assert why in error["fields"]["submission_id"] and "96 bit" in error["message"]
+    page = client.post("/api/tips", data={**GOOD, "child_age": "7", "submission_id": weak})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 400 and why in html and DESCRIPTION in html and 'value="7"' in html
+    fresh = re.search(r'name="submission_id" value="([^"]+)"', html).group(1)
+    assert fresh != weak and client.post("/api/tips", data={**GOOD, "submission_id": fresh}).status_code == 201
+    assert len(record_keys(storage)) == 1  # only the send with the fresh id
+
+
+def test_the_ids_the_page_and_the_server_make_are_strong_enough(app):
+    from functions.api.http import Request
+    from functions.api.tips import no_js_submission_id
+    from functions.core.tip_validation import submission_id_problem
+    from functions.web import context
+
+    request = Request(method="POST", path="/api/tips", headers={}, client_address="203.0.113.9")
+    derived = no_js_submission_id(request, context(app), {**GOOD}, [])
+    assert submission_id_problem(derived) is None and submission_id_problem(receipts.new_submission_id()) is None
 
 
 # -- validation (400) ----------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from ..core.images import AttachmentError, clean_attachment, megabytes, sniff
 from ..core.places import load_places
 from ..core.text import normalise
 from ..core.tip_forms import FormData, load_hotline, render_form, render_message, render_receipt, render_status
-from ..core.tip_validation import FIELDS, load_categories, message, shown_filename, validate
+from ..core.tip_validation import FIELDS, load_categories, message, shown_filename, submission_id_problem, validate
 from ..notifications import outbox as notices
 from ..pages import render_page
 from ..storage import StorageError
@@ -104,6 +104,17 @@ def _form_error(request: Request, ctx: Context, status: int, raw: dict, errors: 
     body = render_form(form_data(ctx), values=raw, errors=errors, message=message, submission_id=submission_id,
                        files_dropped=any(f.field == ATTACHMENT_FIELD for f in request.files))
     return Response.html(status, render_page(ctx, f"Lỗi: {FORM_TITLE}", body))
+
+
+def _weak_id_error(request: Request, ctx: Context, raw: dict, errors: dict, problem: str) -> Response:
+    """400 for a submission id too weak to key a report (``tip_validation.submission_id_problem``): an API
+    client reads why under ``fields.submission_id``; a page gets the form back with a new id and any other
+    field's message, so sending again just works."""
+    if request.wants_json:
+        return ApiError(400, message=problem, fields={**errors, "submission_id": problem}).response()
+    return _form_error(request, ctx, 400, raw, errors, receipts.new_submission_id(),
+                       problem + " Biểu mẫu đã có mã mới: bấm “Gửi tin báo” để gửi lại. "
+                       "Những gì bạn đã nhập vẫn còn nguyên.")
 
 
 def _cross_site(request: Request, ctx: Context, back: str) -> Response:
@@ -240,6 +251,9 @@ def submit_tip(request: Request, ctx: Context) -> Response:
     problem = _check_uploads(uploads, ctx.config.tip_max_attachments, ctx.config.tip_max_attachment_bytes)
     if problem:
         status, errors[ATTACHMENT_FIELD] = problem
+    weak_id = submission_id_problem(given_id) if given_id else None
+    if weak_id:
+        return _weak_id_error(request, ctx, raw, errors, weak_id)
     if errors:
         return _form_error(request, ctx, status, raw, errors, submission_id)
     submission_id = _final_submission_id(request, ctx, given_id, submission_id, raw, uploads)

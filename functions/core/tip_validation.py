@@ -5,10 +5,14 @@ Rules (DESIGN.md, HTTP API): ``description`` 10–5,000 characters; ``category``
 tones) or ``khong-ro``; optional ``urgent``, ``child_age`` (whole number 0–17), ``location_detail``,
 ``reporter_name``, ``reporter_phone`` (Vietnamese mobile or landline). All text is NFC with control
 characters removed. Unknown fields are ignored. The caller keeps the raw values to re-show them.
+
+A ``submission_id`` sent with a report must carry at least 96 bits (``submission_id_problem``): its receipt
+is derived from it, so a guessable id would let someone else's send collide with a stored report.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +32,10 @@ LOCATION_MAX = 500
 NAME_MAX = 100
 PHONE_MAX = 30
 AGE_MAX = 17
+AGE_DIGITS_MAX = 2  # significant digits of an age: int() never sees thousands of them
+SUBMISSION_ID_MIN_BITS = 96
+SUBMISSION_ID_MIN_DISTINCT = 8
+_SUBMISSION_ID_SYMBOLS = re.compile(r"^[A-Za-z0-9_-]+$")
 
 _TRUE = {"1", "true", "on", "yes", "co", "có"}
 _FALSE = {"", "0", "false", "off", "no", "khong", "không"}
@@ -51,6 +59,12 @@ MESSAGES = {
                         "hoặc chọn “Không rõ xã nào”."),
     "urgent_invalid": "Hãy đánh dấu ô này nếu việc cần xử lý gấp, hoặc để trống.",
     "child_age_invalid": "Tuổi của trẻ là một số nguyên từ 0 đến {max}. Nếu không biết, hãy để trống.",
+    # A submission id is made by the page's script (or the server); these reach API clients and a page whose
+    # id was damaged on the way — the form comes back with a new id.
+    "submission_id_short": ("Mã lần gửi (submission_id) quá ngắn nên dễ bị đoán: cần ít nhất {bits} bit ngẫu nhiên, "
+                            "ví dụ {chars} ký tự chọn ngẫu nhiên trong chữ cái không dấu, chữ số, “-” và “_”."),
+    "submission_id_repetitive": ("Mã lần gửi (submission_id) có quá ít ký tự khác nhau ({count}) nên dễ bị đoán: "
+                                 "cần ít nhất {min} ký tự khác nhau và {bits} bit ngẫu nhiên."),
     "location_long": "Phần mô tả nơi ở quá dài: tối đa {max} ký tự (hiện có {count}).",
     "name_long": "Tên quá dài: tối đa {max} ký tự.",
     "phone_invalid": ("Số điện thoại chưa đúng: số di động gồm 10 chữ số bắt đầu bằng 0 "
@@ -176,13 +190,9 @@ def validate(raw: Mapping[str, str], categories: list[Category], places: Places)
     clean["urgent"] = bool(urgent)
 
     age = text("child_age")
-    clean["child_age"] = None
-    if age:
-        age_digits = _AGE_SUFFIX.sub("", age)
-        if not (age_digits.isascii() and age_digits.isdigit()) or int(age_digits) > AGE_MAX:
-            errors["child_age"] = message("child_age_invalid", max=AGE_MAX)
-        else:
-            clean["child_age"] = int(age_digits)
+    clean["child_age"] = parse_age(age) if age else None
+    if age and clean["child_age"] is None:
+        errors["child_age"] = message("child_age_invalid", max=AGE_MAX)
 
     location = text("location_detail", multiline=True)
     if len(location) > LOCATION_MAX:
@@ -203,6 +213,46 @@ def validate(raw: Mapping[str, str], categories: list[Category], places: Places)
         else:
             clean["reporter_phone"] = normalised
     return clean, errors
+
+
+def submission_id_bits(value: str) -> float:
+    """What a submission id can carry at most, judged from its length and the alphabet it is drawn from:
+    all digits 10 symbols, all hexadecimal 16, otherwise the 64 of base64url."""
+    if value.isdigit():
+        symbols = 10
+    elif re.fullmatch(r"[0-9a-f]+|[0-9A-F]+", value):
+        symbols = 16
+    else:
+        symbols = 64
+    return len(value) * math.log2(symbols)
+
+
+def submission_id_problem(value: str) -> str | None:
+    """The message for a weak submission id — too short for 96 bits, or too few distinct characters
+    ("a" * 40) — or None. Only a lower bound the server can check: the page's 18 random base64url
+    characters (108 bits) fail the distinct-character rule about twice in a billion, the server's own
+    ids (32 and 45 characters) practically never. Ids of other characters are the caller's affair (``receipts.valid_submission_id``)."""
+    if not _SUBMISSION_ID_SYMBOLS.match(value):
+        return None
+    shortest = math.ceil(SUBMISSION_ID_MIN_BITS / 6)
+    short = message("submission_id_short", bits=SUBMISSION_ID_MIN_BITS, chars=shortest)
+    distinct = len(set(value))
+    if len(value) < shortest:
+        return short
+    if distinct < SUBMISSION_ID_MIN_DISTINCT:
+        return message("submission_id_repetitive", count=distinct, min=SUBMISSION_ID_MIN_DISTINCT,
+                       bits=SUBMISSION_ID_MIN_BITS)
+    return short if submission_id_bits(value) < SUBMISSION_ID_MIN_BITS else None
+
+
+def parse_age(typed: str) -> int | None:
+    """A child's age as typed ("7", "07", "7 tuổi") → 0–17, or None; never more than two significant digits
+    reach int() (thousands of digits once made it raise)."""
+    digits = _AGE_SUFFIX.sub("", typed)
+    significant = digits.lstrip("0") or "0"  # "07" is 7, as in the browser
+    if not (digits.isascii() and digits.isdigit()) or len(significant) > AGE_DIGITS_MAX:
+        return None
+    return int(significant) if int(significant) <= AGE_MAX else None
 
 
 def message(key: str, **values) -> str:

@@ -374,6 +374,8 @@
         if (xhr.status === 201 && body && body.receipt) { done(); showReceipt(form, body.receipt); return; }
         if (body && body.error) {
           done();
+          // 409: this id already names another report; a weak id was refused. A new id lets it be sent again.
+          if (xhr.status === 409 || (body.error.fields && body.error.fields.submission_id)) { idInput.value = randomId(); }
           showTipErrors(form, body.error.fields || {});
           showSummary(form, body.error.message, body.error.fields || {});
           return;
