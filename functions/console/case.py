@@ -19,13 +19,13 @@ from flask import Blueprint, Response, abort, redirect, render_template, request
 from werkzeug.datastructures import Headers
 
 from ..commands.cases import commune_text
-from ..core import case_steps, cases
+from ..core import case_steps, cases, reporter_messages
 from ..core.forms import prefill_mau01, validate_answers
 from ..core.text import normalise
 from ..notifications import mark_opened
 from ..storage import NotFound, StorageError
 from . import case_actions as act
-from .casefile import CaseFile, read_case, references
+from .casefile import CaseFile, assemble, read_case, references
 from .office import ConsoleError, actor, audit, session, unlocked_only
 
 log = logging.getLogger(__name__)
@@ -113,9 +113,17 @@ def _step_forms(cf: CaseFile) -> list[dict]:
     return rows
 
 
+def _reporter_messages(cf: CaseFile) -> list:
+    """The receipt holder's messages of this case, opened with the unlocked key."""
+    who = actor()
+    return reporter_messages.read_messages(session().storage, cf.case, who.identity, who.officer_id)
+
+
 def render_case(cf: CaseFile, status: int = 200, errors: dict | None = None, values: dict | None = None,
-                preview: dict | None = None):
+                preview: dict | None = None, until: str | None = None):
     refs = references()
+    # New: after this officer's read marker (``until``: the one before this visit, when it just moved).
+    until = reporter_messages.last_read(cf.events, actor().author) if until is None else until
     officers = _officers()
     can_open = _can_open(cf)
     page = render_template(
@@ -136,6 +144,7 @@ def render_case(cf: CaseFile, status: int = 200, errors: dict | None = None, val
         public_states=cases.PUBLIC_STATES, officers=officers, can_open=can_open,
         assigned=act.author_label(cf.state.assigned, officers) if cf.state.assigned else "",
         grantable=[(oid, name) for oid, name in officers.items() if oid not in can_open],
+        from_reporter=act.reporter_message_rows(_reporter_messages(cf), until),
         seen=act.newest_seen(cf.events), errors=errors or {}, values=values or {}, preview=preview,
         done=DONE.get(request.args.get("xong", ""), ""))
     return page, status
@@ -146,7 +155,45 @@ def render_case(cf: CaseFile, status: int = 200, errors: dict | None = None, val
 def show(number: str):
     cf = load(number, "open_case")
     _mark_opened(cf.case.tip_id)
-    return render_case(cf)
+    return _shown_and_read(cf)
+
+
+def _shown_and_read(cf: CaseFile):
+    """The page, and the receipt holder's messages on it marked read by a signed event written before the
+    page is made (so the page's "da_xem" names it and the next write follows it, no fork)."""
+    who = actor()
+    until = reporter_messages.last_read(cf.events, who.author)
+    times = reporter_messages.message_times(session().storage, cf.case.tip_id)
+    if times and max(times) > until:
+        audit("write_event", cf.number)
+        marker = reporter_messages.mark_read(session().storage, cf.case, who.author, who.identity, times, cf.events)
+        if marker is not None:
+            cf = assemble(cf.case, cf.events + [marker], references())
+    return render_case(cf, until=until)
+
+
+@blueprint.get("/ho-so/<number>/tin-nhan/<int:message>/tep/<int:index>")
+@handled
+def message_attachment(number: str, message: int, index: int):
+    """One attachment of a receipt holder's message, decrypted in memory and shown inline when it is an
+    image or a PDF (sandboxed like the report's own)."""
+    cf = load(number, "view_attachment")
+    messages = _reporter_messages(cf)
+    if not 0 <= message < len(messages) or not 0 <= index < len(messages[message].attachments):
+        abort(404)
+    try:
+        data = reporter_messages.read_attachment(session().storage, messages[message],
+                                                 messages[message].attachments[index])
+    except NotFound:
+        raise ConsoleError("Không tìm thấy tệp này trong nơi lưu trữ.") from None
+    kind = act.inline_type(data)
+    if not kind:
+        return _refused("Tệp này không xem trực tiếp được.", 415)
+    response = Response(data, mimetype=kind)
+    response.headers = SandboxedHeaders(response.headers)
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 # -- attachments ------------------------------------------------------------------------------------------------

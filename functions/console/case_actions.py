@@ -301,6 +301,15 @@ def render_public_status(result: dict) -> Markup:
     return Markup(_public.get_template("tips/_status_result.html").render(result=result))
 
 
+# -- the receipt holder's messages (issue 16) -------------------------------------------------------------------
+
+def reporter_message_rows(messages: list, until: str) -> list[dict]:
+    """The receipt holder's messages as the case page lists them (oldest first): Vietnam time, text, whether
+    it arrived after this officer's last read marker, and its attachments."""
+    return [{"index": n, "time_label": time_label(m.time), "text": m.text, "readable": m.readable,
+             "new": m.time > until, "attachments": m.attachments} for n, m in enumerate(messages)]
+
+
 # -- attachments ----------------------------------------------------------------------------------------------
 
 def inline_type(data: bytes) -> str:

@@ -24,7 +24,7 @@ from types import SimpleNamespace
 from flask import current_app
 
 from ..commands.cases import commune_text
-from ..core import case_clocks, cases, clocks
+from ..core import case_clocks, cases, clocks, reporter_messages
 from ..core.text import fold
 from .casefile import CaseFile, References, assemble, read_case
 
@@ -62,13 +62,13 @@ class InboxRow:
         return self.deadline.status if self.deadline else ""
 
 
-def unread_reporter_messages(file: CaseFile) -> int:
-    """Messages from the reporter no officer has read. A reporter cannot write to the office yet (a case
-    holds no such message), so this is 0 and the inbox shows no column for it until it counts something."""
-    return 0
+def unread_reporter_messages(file: CaseFile, times: tuple[str, ...] = (), author: str = "") -> int:
+    """Messages from the receipt holder (arrival ``times``) newer than ``author``'s last signed read marker
+    (``functions.core.reporter_messages``); the inbox shows its column once any row counts one."""
+    return reporter_messages.unread(list(times), file.events, author)
 
 
-def build_row(file: CaseFile, refs: References, folds: dict[str, str] | None = None) -> InboxRow:
+def build_row(file: CaseFile, refs: References, folds: dict[str, str] | None = None, unread: int = 0) -> InboxRow:
     """The inbox row of an assembled case; ``folds`` remembers folded words across rows (the same commune,
     category and step recur in every row), and is forgotten with the rows."""
     folds = {} if folds is None else folds
@@ -96,7 +96,7 @@ def build_row(file: CaseFile, refs: References, folds: dict[str, str] | None = N
         urgent=fields.get("urgent") is True, step=file.step_state.step, step_label=step_label,
         ended=not file.step_state.open or file.state.closed, assigned=assigned,
         deadline=None if file.state.closed else file.next_deadline,
-        unread_messages=unread_reporter_messages(file), search_text=" ".join(map(folded, words)),
+        unread_messages=unread, search_text=" ".join(map(folded, words)),
     )
 
 
@@ -123,19 +123,26 @@ class _Kept:
     row: InboxRow | None = None
     since: dt.datetime = NEVER  # the ``now`` the row was assembled at
     until: dt.datetime = NEVER  # when its clocks next change on their own
+    message_times: tuple[str, ...] = ()  # when the receipt holder's messages arrived (unread counts)
 
 
 @dataclass
 class Listing:
-    """One listing of ``tips/``: each case's signature (its event keys and this officer's grants)."""
+    """One listing of ``tips/``: each case's signature (its event keys, this officer's grants and the
+    receipt holder's messages)."""
 
     signatures: dict[str, tuple]
     legacy: int  # reports of the first format (``bvte office migrate`` not run): the console cannot open them
 
 
+def _is_reporter_message(parts: list[str]) -> bool:
+    """``tips/<tip>/messages/<name>.json``: the commit point of a receipt holder's message."""
+    return len(parts) == 4 and parts[2] == "messages" and parts[3].endswith(".json")
+
+
 def list_cases(storage, officer_id: str | None) -> Listing:
     """Every committed case (the layout of ``functions.core.cases``) with what makes it change."""
-    records, old, events, grants = set(), set(), {}, {}
+    records, old, events, grants, messages = set(), set(), {}, {}, {}
     mine = f"{officer_id}-" if officer_id else None
     for key in storage.list("tips/"):
         parts = key.split("/")
@@ -147,7 +154,10 @@ def list_cases(storage, officer_id: str | None) -> Listing:
             events.setdefault(parts[1], []).append(parts[3])
         elif len(parts) == 4 and parts[2] == "grants" and mine and parts[3].startswith(mine):
             grants.setdefault(parts[1], []).append(parts[3])
-    signatures = {tip: (tuple(sorted(events.get(tip, ()))), tuple(sorted(grants.get(tip, ())))) for tip in records}
+        elif _is_reporter_message(parts):
+            messages.setdefault(parts[1], []).append(parts[3])  # a reporter message: its unread count changes
+    signatures = {tip: (tuple(sorted(events.get(tip, ()))), tuple(sorted(grants.get(tip, ()))),
+                        tuple(sorted(messages.get(tip, ())))) for tip in records}
     return Listing(signatures, len(old - records))
 
 
@@ -161,6 +171,7 @@ class CaseIndex:
         self._kept: dict[str, _Kept] = {}
         self._folds: dict[str, str] = {}
         self.legacy = 0
+        self._author = ""  # the unlocked officer's author name (whose read markers count)
         self.last_read = 0  # how many cases the last ``rows`` call read from storage (tests, benchmark)
 
     def _bind(self, actor) -> None:
@@ -178,6 +189,7 @@ class CaseIndex:
         """Every case ``actor`` opens, as rows at ``now`` (unordered); storage errors propagate."""
         with self._lock:
             self._bind(actor)
+            self._author = actor.author
             listing = list_cases(office.storage, actor.officer_id)
             self.legacy = listing.legacy
             stale = [tip for tip, signature in listing.signatures.items()
@@ -203,7 +215,9 @@ class CaseIndex:
         else:
             files = [one(tip) for tip in tips]
         for tip_id, file in zip(tips, files):
-            self._kept[tip_id] = _Kept(signatures[tip_id], file)
+            has_messages = bool(signatures[tip_id][2])  # read their times only where there are any
+            times = tuple(reporter_messages.message_times(office.storage, tip_id)) if file and has_messages else ()
+            self._kept[tip_id] = _Kept(signatures[tip_id], file, message_times=times)
         self.last_read = len(tips)
 
     def _current(self, kept: _Kept, refs: References, now: dt.datetime) -> InboxRow:
@@ -211,7 +225,8 @@ class CaseIndex:
         if kept.row is None or not kept.since <= now < kept.until:
             if kept.row is not None:
                 kept.file = assemble(kept.file.case, kept.file.events, refs, now)
-            kept.row = build_row(kept.file, refs, self._folds)
+            kept.row = build_row(kept.file, refs, self._folds,
+                                 unread_reporter_messages(kept.file, kept.message_times, self._author))
             kept.since, kept.until = now, valid_until(kept.file, now)
         deadline = kept.row.deadline
         if deadline is None or deadline.time_left is None:
