@@ -199,3 +199,19 @@ def test_unread_counts_follow_each_officers_signed_read_marker(office, storage):
     assert reporter_messages.unread(later, events, "can-bo-lan") == 1
     # The marker changes nothing else of the case.
     assert cases.replay(events).public_status == "received" and not cases.replay(events).unverified
+
+
+def test_on_seaweedfs_no_message_is_stored_in_clear_and_it_is_stored_once(seaweedfs):
+    from s3_servers import s3_storage
+
+    storage = s3_storage(seaweedfs)
+    office = Office(storage)
+    receipt, case = office.report()
+    photo = images.clean_attachment(gps_jpeg(), 5 * 1024 * 1024)
+    for _ in range(2):  # a retry answers the same and stores nothing more
+        reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-s3-000001", ANSWER, [photo])
+    assert len(reporter_messages.message_keys(storage, case.tip_id)) == 1
+    raw = every_byte(storage)
+    assert ANSWER.encode() not in raw and "Huổi Lóng".encode() not in raw and receipt.encode() not in raw
+    [message] = reporter_messages.read_messages(storage, case, office.lan, "can-bo-lan")
+    assert message.text == ANSWER
