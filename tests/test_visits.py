@@ -61,13 +61,17 @@ def figures(client) -> dict:
 
 
 def test_200_concurrent_hits_are_all_counted(vapp, tmp_path):
-    user_agents = [f"{PHONE_UA} v{i % 20}" for i in range(200)]  # 20 distinct visitors
+    # 20 distinct visitors, each on 10 pages (issue 15: a visitor counts once per page in a few minutes,
+    # so 200 views are now 200 distinct visitor-and-page pairs sent at once).
+    hits = [(f"{PHONE_UA} v{i % 20}", f"/page-{i // 20}/") for i in range(200)]
     with wsgi_server(vapp) as server:
-        def hit(ua: str) -> int:
-            return requests.post(server.url + "/api/visits", headers={"User-Agent": ua}, timeout=60).status_code
+        def hit(ua_and_page: tuple[str, str]) -> int:
+            ua, page = ua_and_page
+            return requests.post(server.url + "/api/visits", timeout=60,
+                                 headers={"User-Agent": ua, "Referer": server.url + page}).status_code
 
         with concurrent.futures.ThreadPoolExecutor(max_workers=40) as pool:
-            statuses = list(pool.map(hit, user_agents))
+            statuses = list(pool.map(hit, hits))
         result = requests.get(server.url + "/api/visits", timeout=30).json()
     assert statuses == [204] * 200
     assert (result["today"], result["week"], result["month"], result["total"]) == (200, 200, 200, 200)
@@ -90,8 +94,8 @@ def test_day_rolls_over_at_midnight_in_vietnam(vapp, vclient):
     # Sunday 12/7/2026 23:59:30 in Vietnam is 16:59:30 UTC: a UTC calendar would still say the 12th
     # after midnight, so these figures only come out right on Vietnam's clock.
     clock = set_clock(vapp, utc(2026, 7, 12, 16, 59, 30))
-    for _ in range(3):
-        vclient.post("/api/visits", headers={"User-Agent": PHONE_UA})
+    for page in ("/", "/bao-tin/", "/tra-cuu/"):  # three pages: one view each
+        vclient.post("/api/visits", headers={"User-Agent": PHONE_UA, "Referer": f"http://localhost{page}"})
     before = figures(vclient)
     assert (before["today"], before["week"], before["month"], before["total"]) == (3, 3, 3, 3)
 
@@ -134,7 +138,8 @@ def test_bots_prefetches_head_and_cross_site_beacons_are_not_counted(vclient):
     vclient.post("/api/visits", headers={"User-Agent": PHONE_UA})
     vclient.post("/api/visits", headers={"User-Agent": COCCOC_UA})
     vclient.post("/api/visits", headers={"User-Agent": "Mozilla/5.0 (Linux; Android 9; CUBOT X19) Chrome/119.0 Mobile"})
-    vclient.post("/api/visits", headers={"User-Agent": PHONE_UA, "Origin": "http://localhost"})  # same origin
+    vclient.post("/api/visits", headers={"User-Agent": PHONE_UA, "Origin": "http://localhost",  # same origin
+                                         "Referer": "http://localhost/bao-tin/"})  # (another page: one view)
     assert figures(vclient)["total"] == 4
 
 
@@ -142,8 +147,9 @@ def test_no_address_or_user_agent_in_storage(vapp, tmp_path):
     address = "203.0.113.77"
     ua = PHONE_UA + " marker-ua-1234"
     client = vapp.test_client()
-    for _ in range(3):
-        client.post("/api/visits", headers={"User-Agent": ua}, environ_base={"REMOTE_ADDR": address})
+    for page in ("/", "/bao-tin/", "/bi-mat-dia-chi-9/"):
+        client.post("/api/visits", headers={"User-Agent": ua, "Referer": f"http://localhost{page}"},
+                    environ_base={"REMOTE_ADDR": address})
     with wsgi_server(vapp) as server:
         requests.post(server.url + "/api/visits", headers={"User-Agent": ua}, timeout=30)
     assert figures(client)["total"] == 4
@@ -151,7 +157,7 @@ def test_no_address_or_user_agent_in_storage(vapp, tmp_path):
     files = [p for p in Path(data_dir).rglob("*")]
     assert files, "the counter stored nothing at all"
     for path in files:
-        for needle in (address, "127.0.0.1", "marker-ua-1234"):
+        for needle in (address, "127.0.0.1", "marker-ua-1234", "bi-mat-dia-chi-9"):
             assert needle not in str(path.relative_to(data_dir)), path
             if path.is_file():
                 assert needle.encode() not in path.read_bytes(), path
@@ -159,8 +165,8 @@ def test_no_address_or_user_agent_in_storage(vapp, tmp_path):
 
 def test_online_counts_distinct_visitors_of_the_last_five_minutes(vapp, vclient):
     clock = set_clock(vapp, utc(2026, 7, 13, 3, 0, 10))
-    for ua in ("a", "b", "a", "a"):
-        vclient.post("/api/visits", headers={"User-Agent": f"{PHONE_UA} {ua}"})
+    for ua, page in (("a", "/"), ("b", "/"), ("a", "/bao-tin/"), ("a", "/tra-cuu/")):
+        vclient.post("/api/visits", headers={"User-Agent": f"{PHONE_UA} {ua}", "Referer": f"http://localhost{page}"})
     assert figures(vclient)["online"] == 2
     # The same visitors from another address are other visitors.
     vclient.post("/api/visits", headers={"User-Agent": f"{PHONE_UA} a"}, environ_base={"REMOTE_ADDR": "10.0.0.9"})
@@ -225,8 +231,8 @@ def test_cloud_backends_lose_no_hits(request, counters):
     now = utc(2026, 7, 13, 3, 0, 10)
     secret = b"s" * 32
 
-    def hit(i: int) -> None:
-        visits.record_view(storage, secret, now, "198.51.100.7", f"{PHONE_UA} v{i % 10}")
+    def hit(i: int) -> None:  # 10 visitors on 20 pages each
+        visits.record_view(storage, secret, now, "198.51.100.7", f"{PHONE_UA} v{i % 10}", f"/page-{i // 10}/")
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
         list(pool.map(hit, range(200)))
@@ -244,6 +250,25 @@ def test_one_client_cannot_inflate_the_counter_or_fill_storage_with_markers(vapp
         assert vclient.post("/api/visits", headers={"User-Agent": f"{PHONE_UA} v{i}"}).status_code == 204
     assert figures(vclient)["total"] == limit
     markers = list(context(vapp).storage.list("visits/seen/"))
-    assert len(markers) == limit
+    assert len(markers) == 2 * limit  # per counted beacon: its view marker and its visitor's online marker
     other = vclient.post("/api/visits", headers={"User-Agent": PHONE_UA}, environ_base={"REMOTE_ADDR": "127.0.0.5"})
     assert other.status_code == 204 and figures(vclient)["total"] == limit + 1  # another client still counts
+
+
+def test_a_visitor_counts_once_per_page_per_few_minutes(vapp, vclient):
+    # Issue 15: one client could add 1,000 views in 6 s by reloading; now a reload within the same
+    # 5-minute window adds nothing, another page or a later window adds one.
+    clock = set_clock(vapp, utc(2026, 7, 13, 3, 0, 10))
+    home = {"User-Agent": PHONE_UA, "Referer": "http://localhost/"}
+    for _ in range(50):
+        assert vclient.post("/api/visits", headers=home).status_code == 204
+    assert figures(vclient)["total"] == 1
+    vclient.post("/api/visits", headers={**home, "Referer": "http://localhost/bao-tin/?x=1"})
+    vclient.post("/api/visits", headers={**home, "Referer": "http://localhost/bao-tin/?x=2"})  # the same page
+    vclient.post("/api/visits", headers={"User-Agent": COCCOC_UA, "Referer": "http://localhost/"})  # another visitor
+    assert figures(vclient)["total"] == 3
+    clock.ts += visits.WINDOW_SECONDS
+    vclient.post("/api/visits", headers=home)
+    assert figures(vclient)["total"] == 4
+    vclient.post("/api/visits", headers={**home, "Referer": "http://[broken"})  # no page it can name: ""
+    assert figures(vclient)["total"] == 5

@@ -2,13 +2,15 @@
 
 No cookie is ever set and no address is stored (see ``functions.core.visits``). Bots, prefetches,
 HEAD requests and cross-site beacons are answered 204 like any other but not counted, so a
-crawler learns nothing and the figures stay about people.
+crawler learns nothing and the figures stay about people; so is a beacon for a page this visitor was
+already counted on in the last few minutes (``visits.record_view``).
 """
 
 from __future__ import annotations
 
 import threading
 import time
+from urllib.parse import urlsplit
 
 from ..core import visits
 from ..storage import StorageUnavailable
@@ -19,6 +21,7 @@ from .security import over_limit, same_origin
 
 CLOCK = "visits.clock"  # ctx.cache entry: a callable returning a Unix timestamp (tests inject one)
 FIGURES = "visits.figures"  # ctx.cache entry: (read at, figures) reused for config.visits_cache_seconds
+PAGE_CHARS = 300
 _lock = threading.Lock()
 
 
@@ -34,10 +37,19 @@ def record(request: Request, ctx: Context) -> Response:
             and not over_limit(request, ctx, "visits", ctx.config.visits_per_client_per_hour, now=_now(ctx))):
         try:
             visits.record_view(ctx.storage, ctx.secret(), _now(ctx), request.client_address,
-                               request.header("user-agent"))
+                               request.header("user-agent"), _page(request))
         except StorageUnavailable:
             raise ApiError(503) from None
     return Response(204)
+
+
+def _page(request: Request) -> str:
+    """The page a beacon was sent from: its Referer's path (the site's policy sends it to its own origin),
+    at most 300 characters; "" when there is none."""
+    try:
+        return urlsplit(request.header("referer")).path[:PAGE_CHARS]
+    except ValueError:  # a Referer no URL parser accepts ("http://[x"): an unknown page
+        return ""
 
 
 def _figures(ctx: Context) -> visits.Counts:

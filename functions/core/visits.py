@@ -2,7 +2,8 @@
 
 What is counted:
 - ``today``, ``week``, ``month``, ``total`` are page views ("lượt xem"): one per beacon a browser
-  sends after a page has rendered. Days, ISO weeks (Monday first) and months are Vietnam's
+  sends after a page has rendered, counted once per visitor and page in a 5-minute window (the page is
+  the beacon's Referer path: reloading a page, or a script sending beacons, adds one view per window). Days, ISO weeks (Monday first) and months are Vietnam's
   (Asia/Ho_Chi_Minh), so "today" starts at midnight in Mường Ảng, not in UTC.
 - ``online`` approximates the distinct visitors of the last 5 minutes.
 
@@ -10,6 +11,8 @@ How, without identifying anyone:
 - A visitor is a keyed hash (HMAC-SHA256) of address + user agent. The key is derived from the
   server secret and the Vietnam date, so yesterday's hashes cannot be linked to today's and the
   address itself is never written anywhere.
+- A view marker (``seen/<window>/v-<keyed hash of visitor and page>``) is created before anything is
+  counted: ``AlreadyExists`` means "this page was already counted for this visitor in this window".
 - Counters use the storage's atomic ``increment`` (a lock locally, an atomic ADD on DynamoDB), so
   concurrent hits are never lost. Distinct visitors are create-only markers: ``AlreadyExists``
   means "already counted in this window".
@@ -114,19 +117,28 @@ def visitor_hash(secret: bytes, now: datetime | float, address: str, user_agent:
     return hmac.new(day_key, f"{address}\n{user_agent}".encode("utf-8", "replace"), hashlib.sha256).hexdigest()[:32]
 
 
-def record_view(storage, secret: bytes, now: datetime | float, address: str, user_agent: str) -> None:
-    """Count one page view and mark the visitor as online in the current 5-minute window."""
+def record_view(storage, secret: bytes, now: datetime | float, address: str, user_agent: str, page: str = "") -> bool:
+    """Count one view of ``page`` (a path; "" when unknown) unless this visitor already viewed it in the
+    current 5-minute window — reloads and a script hammering one page count once — and mark the visitor
+    as online in that window. True when the view was counted."""
+    window, _ = _window(now)
+    try:
+        # The page is hashed with the visitor's daily key, like the visitor: no path is stored either.
+        view = visitor_hash(secret, now, address, f"{user_agent}\n{page}")
+        storage.create(f"{PREFIX}/seen/{window}/v-{view}", b"")
+    except AlreadyExists:
+        return False  # this page was already counted for this visitor in this window (so was the visitor)
     # Widest period first, while readers go narrowest first (read_counts): a read racing this write
     # then never shows "today" above "total".
     for key in reversed(list(period_keys(now).values())):
         storage.increment(key)
-    window, _ = _window(now)
     visitor = visitor_hash(secret, now, address, user_agent)
     try:
         storage.create(f"{PREFIX}/seen/{window}/{visitor}", b"")
     except AlreadyExists:
-        return  # this visitor is already counted in this window
+        return True  # this visitor is already counted as online in this window
     storage.increment(f"{PREFIX}/online/{window}")
+    return True
 
 
 def read_counts(storage, now: datetime | float) -> Counts:
