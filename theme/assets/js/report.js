@@ -416,7 +416,8 @@
     if (result.found) {
       para("Tình trạng: ", result.status_label);
       para("Ngày nhận: " + vndate(result.received) + ". Cập nhật lần cuối: " + vndate(result.updated) + ".");
-      if (result.messages.length) {
+      if (result.conversation) { renderConversation(box, section, result); }
+      else if (result.messages.length) {
         var h3 = document.createElement("h3");
         h3.textContent = "Lời nhắn của cán bộ cho bạn";
         section.appendChild(h3);
@@ -436,6 +437,106 @@
       para("Hãy kiểm tra lại từng ký tự của mã (20 ký tự, chia thành 5 nhóm).");
     }
     box.appendChild(section);
+  }
+
+  // --- the conversation with the office and the reporter's answer (issue 16) -----------------------
+  // The same parts as functions/templates/tips/_conversation.html; the form posts plainly when XHR fails.
+  var CLOSED_MESSAGE = "Hồ sơ đã đóng nên không nhận thêm tin nhắn; nếu có điều mới cần báo, hãy gửi tin báo mới hoặc gọi 111.";
+  var MESSAGE_MAX = 2000;
+
+  function el(tag, attrs, textValue) {
+    var node = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (name) { node.setAttribute(name, attrs[name]); });
+    if (textValue) { node.textContent = textValue; }
+    return node;
+  }
+
+  function renderConversation(box, section, result) {
+    section.appendChild(el("h3", { id: "conversation-title" }, "Trao đổi với văn phòng"));
+    if (result.conversation.length) {
+      var list = el("ol", { "class": "bvte-status__messages bvte-conversation", "aria-labelledby": "conversation-title", "data-conversation": "" });
+      result.conversation.forEach(function (m) {
+        var li = el("li", { "data-from": m.from }), time = el("span", { "class": "bvte-status__time" });
+        time.appendChild(el("strong", {}, m.who));
+        time.appendChild(document.createTextNode(", " + m.time_label + ":"));
+        li.appendChild(time);
+        li.appendChild(document.createTextNode(" " + m.text));
+        list.appendChild(li);
+      });
+      section.appendChild(list);
+    } else { section.appendChild(el("p", { "data-conversation": "" }, "Chưa có lời nhắn nào.")); }
+    if (result.closed) { section.appendChild(el("p", { "class": "bvte-notice", "data-closed": "" }, CLOSED_MESSAGE)); return; }
+    if (result.sent) { section.appendChild(el("p", { "class": "bvte-notice", role: "status", "data-message-sent": "" }, "Đã gửi tin nhắn của bạn tới văn phòng.")); }
+    section.appendChild(messageForm(box, result.receipt));
+  }
+
+  function messageField(form, name, label, hint, control) {
+    var field = el("div", { "class": "bvte-field" });
+    field.appendChild(el("label", { "for": name }, label));
+    field.appendChild(el("p", { "class": "bvte-hint", id: name + "-hint" }, hint));
+    var error = el("p", { "class": "bvte-field-error", id: name + "-error", "data-error-for": name });
+    error.hidden = true;
+    field.appendChild(error);
+    control.setAttribute("aria-describedby", name + "-hint " + name + "-error");
+    field.appendChild(control);
+    form.appendChild(field);
+  }
+
+  function messageForm(box, receipt) {
+    var form = el("form", { "class": "bvte-status-form", id: "message-form", method: "post", action: "/api/tips/messages",
+      enctype: "multipart/form-data", autocomplete: "off", novalidate: "", "data-message-form": "" });
+    form.appendChild(el("input", { type: "hidden", name: "receipt", value: receipt }));
+    // One id per message, reused by every retry of it: the server stores it once.
+    form.appendChild(el("input", { type: "hidden", name: "message_id", value: randomId() }));
+    messageField(form, "message", "Nhắn cho văn phòng", "Trả lời câu hỏi của cán bộ hoặc báo thêm điều bạn biết (tối đa " + MESSAGE_MAX + " ký tự).",
+      el("textarea", { id: "message", name: "message", rows: "4", maxlength: String(MESSAGE_MAX) }));
+    messageField(form, "attachments", "Ảnh (không bắt buộc)", "Một ảnh JPEG, PNG hoặc tệp PDF. Thông tin ẩn trong ảnh (vị trí, loại máy) được xóa khi nhận.",
+      el("input", { type: "file", id: "attachments", name: "attachments", accept: "image/jpeg,image/png,application/pdf" }));
+    var progress = el("p", { "class": "bvte-hint", "aria-live": "polite", "data-progress-text": "" });
+    form.appendChild(progress);
+    form.appendChild(el("button", { type: "submit", "class": "md-button md-button--primary" }, "Gửi tin nhắn"));
+    enhanceMessageForm(box, form, progress);
+    return form;
+  }
+
+  function enhanceMessageForm(box, form, progress) {
+    var sending = false;
+    form.addEventListener("submit", function (event) {
+      if (!window.XMLHttpRequest || !window.FormData || !window.Promise) { return; } // the plain post
+      event.preventDefault();
+      if (sending) { return; }
+      if (!text(form, "message")) {
+        showFieldError(form, "message", "Hãy viết tin nhắn.");
+        showSummary(form, "", { message: "Hãy viết tin nhắn." });
+        return;
+      }
+      sending = true;
+      var button = $(form, "button[type=submit]");
+      button.disabled = true;
+      function done(message) { sending = false; button.disabled = false; progress.textContent = message || ""; }
+      formDataWithSmallerPhotos(form, function () { progress.textContent = "Đang thu nhỏ ảnh để gửi nhanh hơn…"; }).then(function (r) {
+        var xhr = new XMLHttpRequest();
+        xhr.open("POST", form.getAttribute("action"));
+        xhr.setRequestHeader("Accept", "application/json");
+        xhr.onload = function () {
+          var body = null;
+          try { body = JSON.parse(xhr.responseText); } catch (e) { body = null; }
+          if (xhr.status === 201 && body) { clearSummary(); renderStatus(box, body); return; }
+          if (body && body.error) {
+            done();
+            showFieldError(form, "message", (body.error.fields || {}).message);
+            showFieldError(form, "attachments", (body.error.fields || {}).attachments);
+            showSummary(form, body.error.message, body.error.fields || {});
+            return;
+          }
+          sending = false;
+          form.submit();
+        };
+        xhr.onerror = function () { done(); showSummary(form, "Mất kết nối mạng nên tin nhắn CHƯA được gửi. Những gì bạn đã viết vẫn còn nguyên; hãy thử lại.", {}); };
+        progress.textContent = "Đang gửi…";
+        xhr.send(r.data);
+      });
+    });
   }
 
   function enhanceStatusForm(form) {
