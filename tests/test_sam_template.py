@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -301,6 +302,87 @@ def test_gunicorn_config_loads_the_app(tmp_path):
     assert res.returncode == 0, res.stderr[-2000:]
     text = (REPO_ROOT / "deploy" / "gunicorn.conf.py").read_text()
     assert 'bind = os.environ.get("BVTE_BIND", "127.0.0.1:' in text and "accesslog = None" in text
+    # Issue 15: forwarded headers only from the configured proxy; a bounded time per request (sync workers:
+    # gthread's blocking reads have no bound), and the settings as gunicorn reads them.
+    import runpy
+
+    settings = runpy.run_path(str(REPO_ROOT / "deploy" / "gunicorn.conf.py"))
+    assert settings["worker_class"] == "sync" and settings.get("threads", 1) == 1 and 0 < settings["timeout"] <= 60
+    assert settings["forwarded_allow_ips"] == "127.0.0.1,::1" and settings["loglevel"] == "error"
+    monkeypatched = dict(os.environ, BVTE_TRUSTED_PROXIES="10.1.2.3")
+    code = "import runpy,sys; print(runpy.run_path(sys.argv[1])['forwarded_allow_ips'])"
+    out = subprocess.run([sys.executable, "-c", code, str(REPO_ROOT / "deploy" / "gunicorn.conf.py")],
+                         capture_output=True, text=True, env=monkeypatched, timeout=60)
+    assert out.stdout.strip() == "10.1.2.3"
+
+
+def test_a_slow_client_reaching_gunicorn_directly_holds_a_worker_only_until_the_timeout(tmp_path):
+    import socket
+    import time
+
+    import requests
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {"PATH": "/usr/bin:/bin", "BVTE_DATA_DIR": str(tmp_path / "var"), "BVTE_BIND": f"127.0.0.1:{port}",
+           "BVTE_WORKERS": "1", "BVTE_WORKER_TIMEOUT": "2"}
+    server = subprocess.Popen([str(Path(sys.executable).parent / "gunicorn"), "-c",
+                               str(REPO_ROOT / "deploy" / "gunicorn.conf.py")], env=env, cwd=REPO_ROOT,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:  # until it answers (the app loads in the worker)
+            try:
+                assert requests.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code in (200, 503)
+                break
+            except requests.ConnectionError:
+                assert time.monotonic() < deadline and server.poll() is None
+                time.sleep(0.2)  # polling for the port to open, not standing in for a result
+        with socket.create_connection(("127.0.0.1", port), timeout=30) as slow:
+            slow.sendall(b"POST /api/visits HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-")  # and nothing more
+            started = time.monotonic()
+            try:
+                answer = slow.recv(1024)
+                closed = answer == b""  # closed, no 5xx page
+            except ConnectionResetError:
+                closed = True
+            held = time.monotonic() - started
+        assert closed and held < 15, held  # dropped after the 2 s timeout (plus the arbiter's tick)
+        assert requests.get(f"http://127.0.0.1:{port}/api/health", timeout=30).status_code in (200, 503)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        server.stderr.close()
+
+
+def test_forwarded_headers_are_believed_only_from_the_trusted_proxy(tmp_path, monkeypatch):
+    import importlib.util
+
+    from werkzeug.test import Client
+
+    monkeypatch.setenv("BVTE_DATA_DIR", str(tmp_path / "var"))
+    spec = importlib.util.spec_from_file_location("bvte_wsgi_gate", REPO_ROOT / "deploy" / "wsgi.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+
+    def echo(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [f"{environ['REMOTE_ADDR']} {environ['HTTP_HOST']} {environ['wsgi.url_scheme']}".encode()]
+
+    gate = module.FromTrustedProxyOnly(echo, module.trusted_proxies("127.0.0.1, ::1"))
+    forwarded = {"X-Forwarded-For": "198.51.100.9", "X-Forwarded-Host": "baovetreem.example.vn",
+                 "X-Forwarded-Proto": "https"}
+    from_proxy = Client(gate).get("/", headers=forwarded, environ_base={"REMOTE_ADDR": "127.0.0.1"})
+    assert from_proxy.get_data(as_text=True) == "198.51.100.9 baovetreem.example.vn https"
+    direct = Client(gate).get("/", headers=forwarded, environ_base={"REMOTE_ADDR": "127.0.0.7"})
+    assert direct.get_data(as_text=True) == "127.0.0.7 localhost http"  # its own address, host and scheme
+    # Through the real application: a direct client naming the public host is not this site's page.
+    proxied = {**forwarded, "Origin": "https://baovetreem.example.vn", "Accept": "application/json"}
+    app = Client(module.application)
+    assert app.post("/api/tips", json={"description": ""}, headers=proxied,
+                    environ_base={"REMOTE_ADDR": "127.0.0.7"}).status_code == 403
+    assert app.post("/api/tips", json={"description": ""}, headers=proxied).status_code == 400  # via nginx
 
 
 def test_self_hosted_wsgi_trusts_one_proxy_hop_for_origin_and_address(tmp_path, monkeypatch):
@@ -330,6 +412,9 @@ def test_nginx_example_keeps_addresses_out_of_logs_and_limits_bodies():
     assert "gzip_static on;" in text and "brotli_static on;" in text
     assert "client_max_body_size" in text and "ssl_certificate" in text
     assert "proxy_pass http://127.0.0.1:8000;" in text
+    # Issue 15: slow clients dropped by nginx, never handed on.
+    for setting in ("client_header_timeout 10s;", "client_body_timeout 60s;", "send_timeout 30s;"):
+        assert setting in text
 
 
 def test_only_cloudfront_can_name_the_client_address(transformed):
