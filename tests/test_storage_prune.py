@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
 from click.testing import CliRunner
 
 from functions.commands import main
@@ -70,3 +71,22 @@ def test_bvte_data_prune_removes_them_and_says_how_many(tmp_path):
     result = CliRunner().invoke(main, ["data", "prune", "--data-dir", str(tmp_path)])
     assert result.exit_code == 0, result.output
     assert "Đã xóa 1 tệp" in result.output and list(store.list("uploads/")) == []
+
+
+@pytest.mark.s3
+def test_on_s3_attachments_of_a_report_never_committed_go_once_old(request, private_key):
+    """The same rule on a real S3 server (SeaweedFS): `bvte data prune` and the server's hourly prune call it.
+    S3 sets LastModified itself, so the prune is asked as if two days and an hour had passed."""
+    from s3_servers import s3_storage
+
+    store = s3_storage(request.getfixturevalue("seaweedfs"))
+    committed = stored_tip(store, private_key, "prune-committed-s3-000001")
+    store.create("tips/" + "f" * 32 + "/attachments/orphan.sealed", b"sealed bytes")
+    store.create("tips/" + "f" * 32 + "/attachments/orphan-2.sealed", b"sealed bytes")
+    later = time.time() + 2 * DAY + 3600
+    assert store.prune() == 0  # everything is recent: a retry may still claim it
+    assert store.prune(now=later) == 2
+    remaining = set(store.list("tips/"))
+    assert not any("f" * 32 in key for key in remaining)
+    tip = tips.read(store, private_key, committed.tip_id)
+    assert tips.read_attachment(store, private_key, tip.attachments[0]) == b"\x89PNG photo"

@@ -1,5 +1,6 @@
 """``bvte data prune``: remove short-lived data from local storage (rate-limit counters, visitor markers,
-uploads never claimed, temporary files left by interrupted writes, attachments of reports never committed).
+uploads never claimed, temporary files left by interrupted writes, attachments of reports never committed);
+on S3, attachments of reports never committed (the rest goes by the bucket's lifecycle rules and DynamoDB's TTL).
 
 ``bvte serve`` does this every hour by itself; a self-hosted server under gunicorn runs it from cron.
 """

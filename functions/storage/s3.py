@@ -181,6 +181,44 @@ class S3Storage:
 
         return iter(with_retries(call, "s3 list", self.deadline))
 
+    # Attachments of a report whose record never came (a failed or uncertain write): a retry within this
+    # time still finds them referenced by its record, so only older ones are removed (as LocalStorage).
+    ORPHAN_LIFETIME = 2 * 24 * 3600
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete attachments under ``tips/<id>/attachments/`` of a report with no record (of either format)
+        last written more than ``ORPHAN_LIFETIME`` ago; returns how many. Everything else short-lived is
+        removed by the bucket's lifecycle rules and DynamoDB's TTL (template.yaml); nothing committed is
+        ever touched: the record is looked up again just before a report's attachments go."""
+        from ..core.cases import record_keys
+
+        now = time.time() if now is None else now
+        orphans: dict[str, list[str]] = {}
+        for key, modified in self._listed_with_times("tips/"):
+            parts = key.split("/")
+            if len(parts) >= 4 and parts[2] == "attachments" and now - modified > self.ORPHAN_LIFETIME:
+                orphans.setdefault(parts[1], []).append(key)
+        removed = 0
+        for tip_id, keys in orphans.items():
+            if any(self.exists(record) for record in record_keys(tip_id)):
+                continue
+            for key in keys:
+                self.delete(key)
+                removed += 1
+        return removed
+
+    def _listed_with_times(self, prefix: str) -> list[tuple[str, float]]:
+        """``(key, last modified as a Unix time)`` of every object under ``prefix``."""
+        def call(_attempt: int) -> list[tuple[str, float]]:
+            found = []
+            paginator = self.client.get_paginator("list_objects_v2")
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=self.prefix + prefix):
+                for item in page.get("Contents", []) or []:
+                    found.append((item["Key"][len(self.prefix):], item["LastModified"].timestamp()))
+            return found
+
+        return with_retries(call, "s3 list", self.deadline)
+
     def delete(self, key: str) -> None:
         full = self._key(key)
         with_retries(lambda _a: self.client.delete_object(Bucket=self.bucket, Key=full), "s3 delete", self.deadline)
