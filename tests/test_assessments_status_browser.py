@@ -73,7 +73,7 @@ def lookup(page, url: str, code: str) -> None:
     page.fill("#tc-nam", str(YEAR))
     page.fill("#tc-ma", code)
     with page.expect_navigation():
-        page.click("form.bvte-status-lookup button[type=submit]")
+        page.click("form.bvte-status-lookup button")
 
 
 def review(officer, office: str, choices: dict[str, str], fills: dict[str, str]) -> str:
