@@ -118,6 +118,8 @@ def test_errors_are_next_to_the_field_with_everything_typed_kept(reported, clien
                                                        "message_id": "message-id-http-000003"})
     assert too_long.status_code == 400 and "tối đa 2000 ký tự" in too_long.get_data(as_text=True)
     assert long.strip() in too_long.get_data(as_text=True)
+    weak = client.post("/api/tips/messages", json={"receipt": receipt, "message": ANSWER, "message_id": "a" * 20})
+    assert weak.status_code == 400 and "tải lại trang" in weak.get_json()["error"]["fields"]["message"]
     wrong = client.post("/api/tips/messages", json={"receipt": "ABCD", "message": ANSWER})
     assert wrong.status_code == 400 and "receipt" in wrong.get_json()["error"]["fields"]
     not_image = send(client, receipt, ANSWER, "message-id-http-000004", b"MZ not an image at all", JSON)

@@ -25,6 +25,7 @@ from ..core import receipts, reporter_messages, tips
 from ..core.crypto import CryptoError
 from ..core.text import normalise
 from ..core.tip_forms import render_status
+from ..core.tip_validation import submission_id_problem
 from ..notifications import outbox as notices
 from ..pages import render_page
 from ..storage import StorageError
@@ -51,6 +52,7 @@ MESSAGES = {
           "hãy thử lại sau ít phút, hoặc gọi 111 (miễn phí)."),
 }
 EMPTY_MESSAGE = "Hãy viết tin nhắn."
+STALE_FORM = "Biểu mẫu này đã cũ: hãy tải lại trang rồi gửi lại. Những gì bạn đã viết vẫn còn nguyên."
 LONG_MESSAGE = "Tin nhắn dài quá: tối đa {max} ký tự (hiện có {count})."
 
 
@@ -163,8 +165,9 @@ def _validated(request: Request, ctx: Context, answer: _Answer):
     if checked:
         status, errors[ATTACHMENT_FIELD] = checked
     given = answer.values["message_id"]
-    if given and not receipts.valid_submission_id(given):
-        errors["message"] = errors.get("message") or "Biểu mẫu này đã cũ: hãy tải lại trang rồi gửi lại."
+    # At least 96 bits, like a report's submission_id: a guessable id could collide with another message.
+    if given and (not receipts.valid_submission_id(given) or submission_id_problem(given)):
+        errors["message"] = errors.get("message") or STALE_FORM
     if errors:
         raise _Invalid(status, errors, receipt)
     return receipt, text, given or receipts.new_submission_id(), uploads
