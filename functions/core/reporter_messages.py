@@ -71,6 +71,7 @@ class Sent:
     tip_id: str = ""
     time: str = ""
     officers: list[str] = field(default_factory=list)  # who can read it (for the content-free notice)
+    name: str = ""  # its storage name (a keyed hash): the notice's queue entry is named by it
 
 
 def message_name(secret: bytes, receipt: str, message_id: str) -> str:
@@ -220,7 +221,7 @@ def send(storage, secret: bytes, sealing: Sealing, receipt: str, message_id: str
         _delete(storage, created)
         raise
     officers = [label.split("/", 1)[1] for label in recipients if label.startswith("officer/")]
-    return Sent(True, False, found.tip_id, stamp, officers)
+    return Sent(True, False, found.tip_id, stamp, officers, name)
 
 
 def _sent_again(storage, found: Found, name: str, content: str) -> Sent:

@@ -15,10 +15,11 @@ NEW_URGENT = ("Có tin báo mới được người báo đánh dấu khẩn c�
               "Hạn đánh giá ban đầu: {due}.")
 NOT_OPENED = ("Có tin báo chưa cán bộ nào mở, sắp hết hạn đánh giá ban đầu: {due}. "
               "Hãy xem trong bảng điều khiển.")
+NEW_MESSAGE = "Có tin nhắn mới của người báo tin cần xem trong bảng điều khiển."
 DEADLINES = "{soon} việc sắp đến hạn trong 24 giờ, {overdue} việc quá hạn. Hãy xem trong bảng điều khiển."
 FOOTER = "Thư này không chứa nội dung tin báo. Không trả lời thư này."
 
-NEW_KIND, REMIND_KIND = "new", "remind"
+NEW_KIND, REMIND_KIND, MESSAGE_KIND = "new", "remind", "message"
 
 
 @dataclass(frozen=True)
@@ -34,8 +35,8 @@ def _label(moment: datetime) -> str:
 
 
 def batch_notice(items: list[dict]) -> Notice:
-    """One notice for a batch of items (``{"kind", "due", "urgent"}``): one sentence per kind present, with
-    the earliest due time — never how many reports there are."""
+    """One notice for a batch of items (``{"kind", "due", "urgent"}``; a message item has no due time): one
+    sentence per kind present, with the earliest due time — never how many reports or messages there are."""
     lines = []
     news = [i for i in items if i["kind"] == NEW_KIND]
     if news:
@@ -44,6 +45,8 @@ def batch_notice(items: list[dict]) -> Notice:
     reminders = [i for i in items if i["kind"] == REMIND_KIND]
     if reminders:
         lines.append(NOT_OPENED.format(due=_label(min(datetime.fromisoformat(i["due"]) for i in reminders))))
+    if any(i["kind"] == MESSAGE_KIND for i in items):
+        lines.append(NEW_MESSAGE)
     return Notice(SUBJECT, "\n".join(lines + ["", FOOTER]))
 
 

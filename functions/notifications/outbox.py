@@ -4,7 +4,11 @@ Keys (all create-only; nothing here says anything about a report's content):
 
 - ``notices/queue/<UTC day>/<tip id>.json``: ``{"officers": [ids], "received": UTC ISO time}`` plus
   ``"urgent": true`` only when the office turned urgent wording on and the reporter ticked it. Written by
-  intake right after the report is durable; the day in the key lets the sender list only recent entries;
+  intake right after the report is durable; the day in the key lets the sender list only recent entries.
+  Its kind (``entry_kind``) is a new report: told at once, reminded 4 hours before its 12-hour deadline;
+- ``notices/queue/<UTC day>/<tip id>-m<message name>.json``: ``{"kind": "message", "officers", "received"}``,
+  a receipt holder's new message (``queue_message``): told once, never reminded (it has no deadline of its
+  own; the case's clocks run from the report);
 - ``notices/opened/<tip id>``: some officer opened the case (the console, ``bvte cases show``): the
   server-side 12-hour reminder is then not sent. It tells the server nothing it did not know;
 - ``notices/failures/<UTC day>/<time>-<random>.json``: a delivery that failed — channel, officer id, reason
@@ -46,8 +50,16 @@ def recent_days(now: datetime, days: int) -> list[str]:
     return [day_of(now - timedelta(days=back)) for back in range(days - 1, -1, -1)]
 
 
+REPORT_KIND, MESSAGE_KIND = "report", "message"
+
+
 def queue_key(day: str, tip_id: str) -> str:
     return f"{QUEUE}{day}/{tip_id}.json"
+
+
+def entry_kind(entry: dict) -> str:
+    """What a queue entry tells of: a message, or (no kind: entries written before messages existed) a report."""
+    return MESSAGE_KIND if entry.get("kind") == MESSAGE_KIND else REPORT_KIND
 
 
 # -- intake ------------------------------------------------------------------------------------------
@@ -57,7 +69,17 @@ def queue_new_report(storage, tip_id: str, officer_ids: list[str], received: dat
     entry = {"officers": sorted(set(officer_ids)), "received": received.astimezone(timezone.utc).isoformat()}
     if urgent:
         entry["urgent"] = True
-    key = queue_key(day_of(received), tip_id)
+    return _queue(storage, queue_key(day_of(received), tip_id), entry)
+
+
+def queue_message(storage, tip_id: str, message_name: str, officer_ids: list[str], received: datetime) -> str:
+    """Queue the notice of one stored reporter message (create-only; one entry per message, whatever its time)."""
+    entry = {"kind": MESSAGE_KIND, "officers": sorted(set(officer_ids)),
+             "received": received.astimezone(timezone.utc).isoformat()}
+    return _queue(storage, queue_key(day_of(received), f"{tip_id}-m{message_name}"), entry)
+
+
+def _queue(storage, key: str, entry: dict) -> str:
     try:
         storage.create(key, json.dumps(entry, sort_keys=True).encode("ascii"))
     except AlreadyExists:
@@ -80,13 +102,12 @@ def after_commit(ctx, stored, lock, fields: dict) -> None:
 
 
 def after_reporter_message(ctx, sent) -> None:
-    """Intake's one call once a receipt holder's message is durable: the same content-free notice as a new
-    report, to the officers it is sealed to, queued under the tip id and the message's time (so each
-    message is its own entry). Never raises."""
+    """Intake's one call once a receipt holder's message is durable: a content-free "new message" notice to
+    the officers it is sealed to, queued under the tip id and the message's storage name (so each message
+    is its own entry). Never raises."""
     try:
         received = datetime.fromisoformat(sent.time) if sent.time else utcnow()
-        queue_new_report(ctx.storage, f"{sent.tip_id}-m{received.astimezone(timezone.utc):%H%M%S}",
-                         sent.officers, received)
+        queue_message(ctx.storage, sent.tip_id, sent.name, sent.officers, received)
     except Exception as exc:  # noqa: BLE001 - the reporter's answer must not depend on a notice
         log.error("notice not queued: %s", type(exc).__name__)
 

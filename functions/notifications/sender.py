@@ -5,7 +5,9 @@
 Any number of rounds may run at once (several Lambdas): every decision is a create-only write.
 
 Items: a queued report gives a ``new-<tip>`` item to each of its targets (``recipients``), and, when no
-officer opened the case 4 hours before its 12-hour deadline, a ``remind-<tip>`` item.
+officer opened the case 4 hours before its 12-hour deadline, a ``remind-<tip>`` item. A queued reporter
+message (``outbox.entry_kind``) gives one ``message-<tip>-m<name>`` item, wanted for 12 hours after it
+arrived (as long as a plan is tried) and never a reminder: nothing marks a message opened.
 
 Batching (at most one notice per target every few minutes). A *plan* is one notice to one target. Time is
 cut in windows of ``notify_batch_minutes``; a plan takes its window's slot, ``notices/out/<day>/<channel>/
@@ -41,7 +43,7 @@ from datetime import datetime, timedelta, timezone
 
 from ..core.store import AlreadyExists, NotFound
 from . import outbox
-from .messages import NEW_KIND, REMIND_KIND, batch_notice
+from .messages import MESSAGE_KIND, NEW_KIND, REMIND_KIND, batch_notice
 from .recipients import Target, address_of, keyring_emails, notify_to, targets
 
 log = logging.getLogger(__name__)
@@ -110,18 +112,35 @@ def wanted(storage, now: datetime, channel_names: set[str], emails: dict[str, st
     found: dict[Target, list[dict]] = {}
     for qday, tip_id, entry in outbox.queued(storage, now):
         try:
-            due = initial_due(datetime.fromisoformat(entry["received"]))
+            received = datetime.fromisoformat(entry["received"])
         except (KeyError, ValueError, TypeError):
             continue
-        items = []
-        if now <= due:
-            items.append({"item": f"new-{tip_id}", "kind": NEW_KIND, "due": _stamp(due), "qday": qday,
-                          **({"urgent": True} if entry.get("urgent") else {})})
-        if due - REMIND_BEFORE <= now < due and not outbox.is_opened(storage, tip_id):
-            items.append({"item": f"remind-{tip_id}", "kind": REMIND_KIND, "due": _stamp(due), "qday": qday})
+        if outbox.entry_kind(entry) == outbox.MESSAGE_KIND:
+            items = _message_items(qday, tip_id, received, now)
+        else:
+            items = _report_items(storage, qday, tip_id, entry, received, now)
         for target in targets(entry, channel_names, emails, extra) if items else ():
             found.setdefault(target, []).extend(items)
     return found
+
+
+def _report_items(storage, qday: str, tip_id: str, entry: dict, received: datetime, now: datetime) -> list[dict]:
+    """A queued report's items: told until its 12-hour deadline, reminded 4 hours before it if unopened."""
+    due = initial_due(received)
+    items = []
+    if now <= due:
+        items.append({"item": f"new-{tip_id}", "kind": NEW_KIND, "due": _stamp(due), "qday": qday,
+                      **({"urgent": True} if entry.get("urgent") else {})})
+    if due - REMIND_BEFORE <= now < due and not outbox.is_opened(storage, tip_id):
+        items.append({"item": f"remind-{tip_id}", "kind": REMIND_KIND, "due": _stamp(due), "qday": qday})
+    return items
+
+
+def _message_items(qday: str, name: str, received: datetime, now: datetime) -> list[dict]:
+    """A queued reporter message's one item: told once, while it is under 12 hours old; no reminder."""
+    if now - received > GIVE_UP_AFTER:
+        return []
+    return [{"item": f"message-{name}", "kind": MESSAGE_KIND, "qday": qday}]
 
 
 def _claims(storage, now: datetime) -> dict[tuple[str, str], dict[str, str]]:
