@@ -147,72 +147,71 @@ def validate(raw: Mapping[str, str], categories: list[Category], places: Places)
     """``(clean, errors)``: ``errors`` maps a field to its message; ``clean`` is complete when it is empty."""
     clean: dict = {}
     errors: dict[str, str] = {}
-
-    def text(name: str, multiline: bool = False) -> str:
+    checks = {
+        "description": _check_description, "category": lambda v: _check_category(v, categories),
+        "commune": lambda v: _check_commune(v, places), "urgent": _check_urgent, "child_age": _check_age,
+        "location_detail": _check_location, "reporter_name": _check_name, "reporter_phone": _check_phone,
+    }
+    for name, check in checks.items():
         value = raw.get(name, "")
-        return normalise(value if isinstance(value, str) else str(value), multiline=multiline)
-
-    description = text("description", multiline=True)
-    if not description:
-        errors["description"] = message("description_empty", min=DESCRIPTION_MIN)
-    elif len(description) < DESCRIPTION_MIN:
-        errors["description"] = message("description_short", min=DESCRIPTION_MIN, count=len(description))
-    elif len(description) > DESCRIPTION_MAX:
-        errors["description"] = message("description_long", max=thousands(DESCRIPTION_MAX),
-                                        count=thousands(len(description)))
-    clean["description"] = description
-
-    category = text("category")
-    ids = {c.id for c in categories}
-    if not category:
-        errors["category"] = message("category_empty")
-    elif category not in ids:
-        errors["category"] = message("category_unknown")
-    clean["category"] = category
-
-    commune_text = text("commune")
-    if not commune_text:
-        errors["commune"] = message("commune_empty")
-        clean["commune"] = ""
-    elif places.is_unknown(commune_text):
-        clean["commune"] = UNKNOWN_ID
-    else:
-        commune = places.resolve(commune_text)
-        if commune is None:
-            errors["commune"] = message("commune_unknown")
-            clean["commune"] = ""
-        else:
-            clean["commune"] = commune.id
-
-    urgent = parse_flag(text("urgent"))
-    if urgent is None:
-        errors["urgent"] = message("urgent_invalid")
-    clean["urgent"] = bool(urgent)
-
-    age = text("child_age")
-    clean["child_age"] = parse_age(age) if age else None
-    if age and clean["child_age"] is None:
-        errors["child_age"] = message("child_age_invalid", max=AGE_MAX)
-
-    location = text("location_detail", multiline=True)
-    if len(location) > LOCATION_MAX:
-        errors["location_detail"] = message("location_long", max=LOCATION_MAX, count=len(location))
-    clean["location_detail"] = location
-
-    name = text("reporter_name")
-    if len(name) > NAME_MAX:
-        errors["reporter_name"] = message("name_long", max=NAME_MAX)
-    clean["reporter_name"] = name
-
-    phone = text("reporter_phone")
-    clean["reporter_phone"] = ""
-    if phone:
-        normalised = normalise_phone(phone) if len(phone) <= PHONE_MAX else None
-        if normalised is None:
-            errors["reporter_phone"] = message("phone_invalid")
-        else:
-            clean["reporter_phone"] = normalised
+        text = normalise(value if isinstance(value, str) else str(value), multiline=name in MULTILINE_FIELDS)
+        clean[name], error = check(text)
+        if error:
+            errors[name] = error
     return clean, errors
+
+
+MULTILINE_FIELDS = ("description", "location_detail")
+
+
+def _check_description(text: str) -> tuple[str, str | None]:
+    if not text:
+        return text, message("description_empty", min=DESCRIPTION_MIN)
+    if len(text) < DESCRIPTION_MIN:
+        return text, message("description_short", min=DESCRIPTION_MIN, count=len(text))
+    if len(text) > DESCRIPTION_MAX:
+        return text, message("description_long", max=thousands(DESCRIPTION_MAX), count=thousands(len(text)))
+    return text, None
+
+
+def _check_category(text: str, categories: list[Category]) -> tuple[str, str | None]:
+    if not text:
+        return text, message("category_empty")
+    return text, None if text in {c.id for c in categories} else message("category_unknown")
+
+
+def _check_commune(text: str, places: Places) -> tuple[str, str | None]:
+    if not text:
+        return "", message("commune_empty")
+    if places.is_unknown(text):
+        return UNKNOWN_ID, None
+    commune = places.resolve(text)
+    return (commune.id, None) if commune is not None else ("", message("commune_unknown"))
+
+
+def _check_urgent(text: str) -> tuple[bool, str | None]:
+    urgent = parse_flag(text)
+    return bool(urgent), None if urgent is not None else message("urgent_invalid")
+
+
+def _check_age(text: str) -> tuple[int | None, str | None]:
+    age = parse_age(text) if text else None
+    return age, message("child_age_invalid", max=AGE_MAX) if text and age is None else None
+
+
+def _check_location(text: str) -> tuple[str, str | None]:
+    return text, message("location_long", max=LOCATION_MAX, count=len(text)) if len(text) > LOCATION_MAX else None
+
+
+def _check_name(text: str) -> tuple[str, str | None]:
+    return text, message("name_long", max=NAME_MAX) if len(text) > NAME_MAX else None
+
+
+def _check_phone(text: str) -> tuple[str, str | None]:
+    if not text:
+        return "", None
+    normalised = normalise_phone(text) if len(text) <= PHONE_MAX else None
+    return (normalised, None) if normalised is not None else ("", message("phone_invalid"))
 
 
 def submission_id_bits(value: str) -> float:
