@@ -55,12 +55,19 @@ class Config:
     tip_max_attachments: int = 3
     tip_max_attachment_bytes: int = 5 * 1024 * 1024
     status_lookups_per_hour: int = 30
+    # Receipt holders' messages (POST /api/tips/messages): per client and per receipt (keyed hash), each a
+    # sliding hour; every answer after the receipt parses is held to a floor (seconds) so known and unknown
+    # receipts take the same time (keep it above a message's writes to the storage in use).
+    tip_messages_per_hour: int = 30
+    tip_messages_per_receipt_hour: int = 20
+    tip_message_floor_seconds: float = 0.3
 
     # Assessments.
     assessment_max_file_bytes: int = 20 * 1024 * 1024
     assessment_max_total_bytes: int = 100 * 1024 * 1024
     access_code_attempts_per_hour: int = 10
-    access_code_commune_attempts_per_hour: int = 50  # failed codes per commune, from all clients
+    # Wrong codes for one commune from all clients that write an alert to the log (never a lockout).
+    access_code_commune_attempts_per_hour: int = 50
     assessment_upload_ahead_bytes: int = 4 * 1024 * 1024  # with JS, files above this go ahead by presigned POST; 0 = all (Lambda)
 
     # Bytes one client may have stored per hour across every endpoint (report attachments, evidence files,
@@ -139,6 +146,8 @@ def _coerce(f: dataclasses.Field, raw: str) -> Any:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", "")
     if kind == "int":
         return int(raw)
+    if kind == "float":
+        return float(raw)
     if kind == "bool":
         return raw.strip().lower() in ("1", "true", "yes", "on")
     if kind == "Path":

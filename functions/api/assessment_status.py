@@ -1,7 +1,8 @@
 """``POST /api/assessments/status``: a commune reads where its self-assessment of a year stands, with its code.
 
 Fields ``commune``, ``access_code``, ``year``. The access code is checked exactly as on submission
-(``assessments._check_access_code``: wrong codes counted per client and per commune, 429 past the limit),
+(``assessments._check_access_code``: wrong codes slow down the client that sends them, 429 past its limit;
+a flood for one commune is only logged, the correct code always passes),
 before anything about the assessment is read. The answer: the status of the latest version (đã nhận /
 đang xem xét / trả lại để bổ sung / đã đề nghị công nhận / không đủ điều kiện), each criterion's verdict,
 verified score and comment, and the resubmission deadline — from the latest review of that version whose
