@@ -211,3 +211,29 @@ def test_a_cross_site_post_is_refused(reported, client):
     answer = client.post("/api/tips/messages", json={"receipt": receipt, "message": ANSWER},
                          headers={"Origin": "https://evil.example"})
     assert answer.status_code == 403
+
+
+def test_the_message_limits_and_floor_are_settings_the_environment_sets(config):
+    import time
+
+    from functions.config import Config
+    from functions.web import create_app
+
+    defaults = Config.from_env({})
+    assert (defaults.tip_messages_per_hour, defaults.tip_messages_per_receipt_hour,
+            defaults.tip_message_floor_seconds) == (30, 20, 0.3)
+    environ = {"BVTE_TIP_MESSAGES_PER_HOUR": "3", "BVTE_TIP_MESSAGES_PER_RECEIPT_HOUR": "1",
+               "BVTE_TIP_MESSAGE_FLOOR_SECONDS": "0.15"}
+    settings = Config.from_env(environ, data_dir=config.data_dir, site_dir=config.site_dir,
+                               content_dir=config.content_dir, testing=True)
+    assert (settings.tip_messages_per_hour, settings.tip_messages_per_receipt_hour,
+            settings.tip_message_floor_seconds) == (3, 1, 0.15)
+    client = create_app(settings).test_client()
+    first, second = receipts.random_receipt(), receipts.random_receipt()
+    start = time.perf_counter()
+    assert send(client, first, "tin 1", "message-id-env-000001", None, JSON).status_code == 201
+    assert time.perf_counter() - start >= 0.15  # the floor the environment set
+    assert send(client, first, "tin 2", "message-id-env-000002", None, JSON).status_code == 429  # 1 per receipt
+    assert send(client, second, "tin 3", "message-id-env-000003", None, JSON).status_code == 201
+    third = receipts.random_receipt()  # a receipt not yet used: only the client's limit (3) refuses it
+    assert send(client, third, "tin 4", "message-id-env-000004", None, JSON).status_code == 429

@@ -8,7 +8,7 @@ cleaning (metadata stripped) → ``reporter_messages.send`` (sealed, create-only
 
 Unknown receipts get the same answer shape as known ones and nothing is stored. Timing: a known receipt's
 message is written (an object, on S3 a round trip or two) where an unknown one's is not, so every answer
-after the receipt is parsed is held to a floor (``ANSWER_FLOOR_SECONDS``, above a text message's writes on
+after the receipt is parsed is held to a floor (``config.tip_message_floor_seconds``, above a text message's writes on
 S3 here): both paths then take the floor. A photo's upload and cleaning cost the same for both paths.
 JSON when the client asks for it; otherwise the status page again, with the conversation and the form
 (what was typed kept on an error; a fresh ``message_id`` once the message went).
@@ -38,9 +38,6 @@ from .tips import (ATTACHMENT_FIELD, RECEIPT_MESSAGES, STATUS_TITLE, _check_uplo
 log = logging.getLogger(__name__)
 
 MAX_ATTACHMENTS = 1
-MESSAGES_PER_CLIENT_HOUR = 30  # ``config.tip_messages_per_hour`` when set
-MESSAGES_PER_RECEIPT_HOUR = 20  # ``config.tip_messages_per_receipt_hour`` when set
-ANSWER_FLOOR_SECONDS = 0.3  # ``config.tip_message_floor_seconds`` when set
 MESSAGES = {
     400: "Tin nhắn chưa gửi được: hãy sửa ô được đánh dấu. Những gì bạn đã viết vẫn còn nguyên.",
     409: ("Mã gửi của tin nhắn này đã được dùng cho một tin nhắn khác, nên tin này CHƯA được gửi. Những gì bạn "
@@ -54,10 +51,6 @@ MESSAGES = {
 EMPTY_MESSAGE = "Hãy viết tin nhắn."
 STALE_FORM = "Biểu mẫu này đã cũ: hãy tải lại trang rồi gửi lại. Những gì bạn đã viết vẫn còn nguyên."
 LONG_MESSAGE = "Tin nhắn dài quá: tối đa {max} ký tự (hiện có {count})."
-
-
-def _setting(ctx: Context, name: str, default):
-    return getattr(ctx.config, name, default)
 
 
 def message_body_bytes(config) -> int:
@@ -92,8 +85,7 @@ def _over_receipt_limit(ctx: Context, receipt: str, now: float | None = None) ->
         return limit_key("tip-messages-receipt", subject, window)
 
     count = ctx.storage.increment(key_of(hour_window(now)))
-    return sliding_count(ctx.storage, key_of, now, count) > _setting(ctx, "tip_messages_per_receipt_hour",
-                                                                     MESSAGES_PER_RECEIPT_HOUR)
+    return sliding_count(ctx.storage, key_of, now, count) > ctx.config.tip_messages_per_receipt_hour
 
 
 def _text(raw: str) -> tuple[str, str | None]:
@@ -188,7 +180,7 @@ def send_message(request: Request, ctx: Context) -> Response:
     if not same_origin(request, ctx):
         return _cross_site(request, ctx, "tra-cuu/")
     try:
-        if over_limit(request, ctx, "tip-messages", _setting(ctx, "tip_messages_per_hour", MESSAGES_PER_CLIENT_HOUR)):
+        if over_limit(request, ctx, "tip-messages", ctx.config.tip_messages_per_hour):
             return answer.error(429)
         try:
             receipt, text, message_id, uploads = _validated(request, ctx, answer)
@@ -205,7 +197,7 @@ def _send(request: Request, ctx: Context, answer: _Answer, receipt: str, text: s
           uploads) -> Response:
     """The limits, cleaning and durable write of a well-formed message, held to the answer floor."""
     started = time.monotonic()
-    floor = _setting(ctx, "tip_message_floor_seconds", ANSWER_FLOOR_SECONDS)
+    floor = ctx.config.tip_message_floor_seconds
     try:
         if _over_receipt_limit(ctx, receipt):
             return answer.error(429, receipt=receipt)
