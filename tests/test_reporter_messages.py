@@ -101,6 +101,56 @@ def test_a_granted_colleague_receives_later_messages_and_a_removed_officer_does_
     assert reporter_messages.read_messages(storage, case, office.minh, "can-bo-minh")[0].text == ANSWER
 
 
+def test_a_colleague_granted_later_reads_the_messages_that_arrived_before_the_grant(office, storage):
+    receipt, case = office.report()
+    photo = images.clean_attachment(gps_jpeg(), 5 * 1024 * 1024)
+    reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000011", ANSWER, [photo],
+                           T0 + timedelta(hours=1))
+    [before] = reporter_messages.read_messages(storage, case, office.minh, "can-bo-minh")
+    assert not before.readable  # Minh (Búng Lao) is no holder of this Mường Ảng case yet
+    minh = office.keyring.officer("can-bo-minh")
+    cases.grant(storage, case, "can-bo-lan", office.lan, minh, [])
+    [message] = reporter_messages.read_messages(storage, case, office.minh, "can-bo-minh")
+    assert message.readable and message.text == ANSWER and "officer/can-bo-minh" in message.holders
+    data = reporter_messages.read_attachment(storage, message, message.attachments[0])
+    assert Image.open(io.BytesIO(data)).size == (64, 48)
+    # The handover is a create-only object beside the message: the message itself is unchanged.
+    [grant_key] = [k for k in storage.list(f"tips/{case.tip_id}/messages/") if k.endswith(".grant")]
+    assert grant_key.startswith(message.key.removesuffix(".json") + ".can-bo-minh-")
+    grant = json.loads(storage.read(grant_key))
+    assert grant["officer"] == "can-bo-minh" and grant["by"] == "can-bo-lan" and ANSWER.encode() not in storage.read(grant_key)
+    assert sorted(json.loads(storage.read(message.key))["keys"]) == ["officer/can-bo-hoa", "officer/can-bo-lan", "root"]
+    # Others gain nothing from it: Hoa and the root read as before; a third officer still cannot.
+    assert reporter_messages.read_messages(storage, case, office.hoa, "can-bo-hoa")[0].text == ANSWER
+    assert reporter_messages.read_messages(storage, case, office.root, None)[0].text == ANSWER
+    # A message after the grant is sealed to Minh on arrival (grants are among the holders): no handover object.
+    reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000012", "Tin sau khi chia sẻ", [],
+                           T0 + timedelta(hours=2))
+    later = [m for m in reporter_messages.read_messages(storage, case, office.minh, "can-bo-minh")
+             if m.text == "Tin sau khi chia sẻ"]
+    assert len(later) == 1 and "officer/can-bo-minh" in json.loads(storage.read(later[0].key))["keys"]
+    # Granting again (or the root granting) hands over nothing twice.
+    root_case = cases.open_case(storage, case.tip_id, office.root, None)
+    assert reporter_messages.seal_to_colleague(storage, root_case, cases.ROOT, office.root, minh) == 0
+    assert len([k for k in storage.list(f"tips/{case.tip_id}/messages/") if k.endswith(".grant")]) == 1
+
+
+def test_a_colleague_granted_by_the_root_reads_earlier_messages_and_can_pass_them_on(office, storage):
+    receipt, case = office.report()
+    reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000013", ANSWER, [],
+                           T0 + timedelta(hours=1))
+    root_case = cases.open_case(storage, case.tip_id, office.root, None)
+    minh = office.keyring.officer("can-bo-minh")
+    cases.grant(storage, root_case, cases.ROOT, office.root, minh, [])
+    assert reporter_messages.read_messages(storage, case, office.minh, "can-bo-minh")[0].text == ANSWER
+    # Minh, holding the message only through the handover, hands it to a fourth officer in turn.
+    tam = Identity.generate()
+    office.keyring = office.keyring.with_officer(Officer("can-bo-tam", "Tâm", ("bung-lao",), tam.verify_key))
+    minh_case = cases.open_case(storage, case.tip_id, office.minh, "can-bo-minh")
+    cases.grant(storage, minh_case, "can-bo-minh", office.minh, office.keyring.officer("can-bo-tam"), [])
+    assert reporter_messages.read_messages(storage, case, tam, "can-bo-tam")[0].text == ANSWER
+
+
 def test_the_same_message_id_is_stored_once_and_other_content_under_it_is_refused(office, storage):
     receipt, case = office.report()
     first = reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-00000003", ANSWER, [])

@@ -380,11 +380,15 @@ def withdraw(storage, case: Case, author: str, identity: Identity, message_id: s
 
 def grant(storage, case: Case, author: str, identity: Identity, colleague: Officer, seen: list[Event],
           now: datetime | None = None) -> Event:
-    """Seal the content key to a colleague (create-only) and record the grant as an event."""
+    """Seal the content key to a colleague (create-only), then the key of each reporter message already
+    there (messages arriving from now on are sealed to the colleague on arrival), and record the grant."""
+    from . import reporter_messages  # it imports this module
+
     content_key = _require_content_key(case)
     sealed = crypto.seal(box_public_key(colleague.verify_key), content_key)
     storage.create(f"tips/{case.tip_id}/grants/{colleague.id}-{secrets.token_hex(4)}.sealed",
                    json.dumps({"officer": colleague.id, "by": author, "sealed_key": crypto.b64(sealed)}).encode())
+    reporter_messages.seal_to_colleague(storage, case, author, identity, colleague)
     return write_event(storage, case, author, identity, "grant", {"officer": colleague.id}, seen, now)
 
 

@@ -12,6 +12,11 @@ Storage layout (create-only, like the rest of a case):
   so the conversation shows both sides to whoever holds the receipt. ``time`` is also in clear: when the
   object arrived (storage knows that anyway), so unread counts need no decryption.
 
+- ``tips/<tip id>/messages/<name>.<officer id>-<random>.grant`` — a handover (``seal_to_colleague``): K
+  sealed to a colleague granted the case after the message arrived, written by the granting holder, who
+  opened K with its own key; ``{"message", "officer", "by", "sealed_key"}``. Messages arriving after a
+  grant are sealed to the colleague in ``keys`` already (grants are among the holders).
+
 ``<name>`` is a keyed hash of (receipt, message_id): the same message sent again finds its commit point
 and answers the same (``Sent.existing``); the same id with other content is ``MessageConflict``. An
 unknown receipt does the same reads and the same encryption on nothing and stores nothing.
@@ -251,14 +256,15 @@ def _delete(storage, keys: list[str]) -> None:
             pass
 
 
-def message_keys(storage, tip_id: str) -> list[str]:
+def message_keys(storage, tip_id: str, listing: list[str] | None = None) -> list[str]:
     """The commit points of a tip's reporter messages (attachments are one level deeper)."""
-    return [key for key in storage.list(f"tips/{tip_id}/messages/") if key.endswith(".json") and key.count("/") == 3]
+    listing = storage.list(f"tips/{tip_id}/messages/") if listing is None else listing
+    return [key for key in listing if key.endswith(".json") and key.count("/") == 3]
 
 
-def _documents(storage, tip_id: str) -> list[tuple[str, dict]]:
+def _documents(storage, tip_id: str, listing: list[str] | None = None) -> list[tuple[str, dict]]:
     found = []
-    for key in message_keys(storage, tip_id):
+    for key in message_keys(storage, tip_id, listing):
         try:
             found.append((key, json.loads(storage.read(key))))
         except (NotFound, ValueError):
@@ -308,6 +314,43 @@ class ReporterMessage:
     attachments: list[dict]
     readable: bool
     message_key: bytes | None = None
+    holders: set[str] = field(default_factory=set)  # labels K is sealed to (in the message or by a grant)
+
+    @property
+    def name(self) -> str:
+        return self.key.rsplit("/", 1)[1].removesuffix(".json")
+
+
+GRANT_SUFFIX = ".grant"
+
+
+def _grant_storage_key(tip_id: str, name: str, officer_id: str) -> str:
+    return f"tips/{tip_id}/messages/{name}.{officer_id}-{secrets.token_hex(4)}{GRANT_SUFFIX}"
+
+
+def _grant_names(listing: list[str]) -> list[tuple[str, str, str]]:
+    """``(storage key, message name, officer id)`` of each handover object in a tip's message listing."""
+    found = []
+    for key in listing:
+        base = key.rsplit("/", 1)[1]
+        if key.count("/") != 3 or not base.endswith(GRANT_SUFFIX) or "." not in base.removesuffix(GRANT_SUFFIX):
+            continue
+        name, rest = base.removesuffix(GRANT_SUFFIX).split(".", 1)
+        found.append((key, name, rest.rsplit("-", 1)[0]))
+    return found
+
+
+def _granted_keys(storage, listing: list[str], officer_id: str | None) -> dict[str, list[str]]:
+    """Message name → K sealed to ``officer_id`` by handovers (base64; only this officer's are read)."""
+    found: dict[str, list[str]] = {}
+    for key, name, officer in _grant_names(listing):
+        if officer_id is None or officer != officer_id:
+            continue
+        try:
+            found.setdefault(name, []).append(str(json.loads(storage.read(key))["sealed_key"]))
+        except (NotFound, ValueError, KeyError, TypeError):
+            continue
+    return found
 
 
 def message_times(storage, tip_id: str) -> list[str]:
@@ -326,27 +369,51 @@ def read_messages(storage, case: cases.Case, identity: Identity | None, officer_
         keys.append((label, identity.box_key))
     if legacy_key is not None:
         keys.append((OFFICE_KEY, legacy_key))
+    listing = list(storage.list(f"tips/{case.tip_id}/messages/"))
+    granted = _granted_keys(storage, listing, officer_id) if identity is not None else {}
+    handed = {}
+    for _key, name, officer in _grant_names(listing):
+        handed.setdefault(name, set()).add(f"officer/{officer}")
     found = []
-    for key, document in _documents(storage, case.tip_id):
-        found.append(_open_one(key, document, keys))
+    for key, document in _documents(storage, case.tip_id, listing):
+        name = key.rsplit("/", 1)[1].removesuffix(".json")
+        sealed = [(private, document.get("keys", {}).get(held)) for held, private in keys]
+        sealed += [(identity.box_key, extra) for extra in granted.get(name, [])]
+        message = _open_one(key, document, [(private, box) for private, box in sealed if box])
+        message.holders = set(document.get("keys", {})) | handed.get(name, set())
+        found.append(message)
     found.sort(key=lambda m: m.time)
     return found
 
 
-def _open_one(key: str, document: dict, keys: list[tuple[str, PrivateKey]]) -> ReporterMessage:
+def _open_one(key: str, document: dict, sealed: list[tuple[PrivateKey, str]]) -> ReporterMessage:
+    """The message opened with the first ``(private key, K sealed to it)`` that works; else unreadable."""
     time = str(document.get("time", ""))
-    for label, private in keys:
-        sealed = document.get("keys", {}).get(label)
-        if not sealed:
-            continue
+    for private, box in sealed:
         try:
-            message_key = crypto.unseal(private, crypto.unb64(sealed))
+            message_key = crypto.unseal(private, crypto.unb64(box))
             body = json.loads(crypto.box_decrypt(message_key, crypto.unb64(document["office"])))
         except (crypto.CryptoError, ValueError, KeyError, TypeError):
             continue
         return ReporterMessage(key, time, str(body.get("text", "")), list(body.get("attachments", [])), True,
                                message_key)
     return ReporterMessage(key, time, "", [], False)
+
+
+def seal_to_colleague(storage, case: cases.Case, author: str, identity: Identity, colleague) -> int:
+    """Handover of the messages already there: each one ``author`` can open and ``colleague`` cannot yet
+    gets K sealed to the colleague beside it (create-only); returns how many were handed over."""
+    label = f"officer/{colleague.id}"
+    public = box_public_key(colleague.verify_key)
+    handed = 0
+    for message in read_messages(storage, case, identity, None if author == cases.ROOT else author):
+        if not message.readable or label in message.holders:
+            continue
+        grant = {"message": message.name, "officer": colleague.id, "by": author,
+                 "sealed_key": crypto.b64(crypto.seal(public, message.message_key))}
+        storage.create(_grant_storage_key(case.tip_id, message.name, colleague.id), json.dumps(grant).encode())
+        handed += 1
+    return handed
 
 
 def read_attachment(storage, message: ReporterMessage, attachment: dict) -> bytes:
