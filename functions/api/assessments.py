@@ -57,13 +57,33 @@ def current_rubric(ctx: Context, today: dt.date | None = None):
 
 # -- evidence (also the entry point for uploads that reach storage another way) ----------------
 
+def evidence_lock(ctx: Context, commune_id: str):
+    """Who this commune's evidence is encrypted to: the root and the officers of the keyring in force
+    covering the commune (read for every submission, like reports), else the single office key; None only
+    when the server has no office key at all (the evidence is then stored in the clear first format)."""
+    from ..core import crypto, evidence_seal, office_keys
+    from ..keys import load_office_root, load_public_key
+
+    root = ctx.cached("office-root", lambda: load_office_root(ctx.config))
+    if root is not None:
+        return evidence_seal.lock_for_keyring(root, office_keys.current_keyring(ctx.storage, root), commune_id)
+    try:
+        return evidence_seal.lock_for_office_key(ctx.cached("tip-public-key", lambda: load_public_key(ctx.config)))
+    except crypto.CryptoError:
+        log.warning("no office key configured: self-assessment evidence stored unencrypted")
+        return None
+
+
 def store_evidence(ctx: Context, stream, filename: str, *, criterion: str | None = None,
                    role: str = "evidence", written: list[str] | None = None,
-                   checked: tuple[str, int, str] | None = None) -> core.EvidenceRecord:
-    """Check (size, type by content) and store one evidence file; raises ``core.EvidenceRejected``
-    (413/415) or ``StorageUnavailable``. Streams: the file is read and written in 1 MiB parts."""
+                   checked: tuple[str, int, str] | None = None, commune_id: str = "",
+                   lock=None) -> core.EvidenceRecord:
+    """Check (size, type by content) and store one evidence file, encrypted with ``lock`` when given;
+    raises ``core.EvidenceRejected`` (413/415) or ``StorageUnavailable``. Streams: the file is read and
+    written in 1 MiB parts."""
     return core.save_evidence(ctx.storage, stream, filename, max_bytes=ctx.config.assessment_max_file_bytes,
-                              criterion=criterion, role=role, written=written, checked=checked)
+                              criterion=criterion, role=role, written=written, checked=checked,
+                              lock=lock, commune_id=commune_id)
 
 
 # -- answers ------------------------------------------------------------------------------------
@@ -189,7 +209,7 @@ def _accept(request: Request, ctx: Context, rubric, values: dict[str, str]) -> R
     previous = core.find_by_submission_id(ctx.storage, year, commune.id, submission_id)
     if previous is not None:
         return _receipt(request, ctx, rubric, {**previous, "duplicate": True}, commune)
-    stored = _store(ctx, checked, lambda evidence: intake.build_record(
+    stored = _store(ctx, checked, commune.id, lambda evidence: intake.build_record(
         commune=commune, year=year, rubric=rubric, choice=choice, result=result, evidence=kept + evidence,
         submission_id=submission_id))
     return _receipt(request, ctx, rubric, stored, commune)
@@ -245,16 +265,18 @@ def _check_contents(uploads: list[Upload], max_file: int) -> list[tuple[Upload, 
     return checked
 
 
-def _store(ctx: Context, checked: list[tuple[Upload, tuple[str, int, str]]], make_record) -> dict:
-    """Store the evidence, then the record ``make_record(evidence)`` (the commit point); on failure
-    remove what this request wrote."""
+def _store(ctx: Context, checked: list[tuple[Upload, tuple[str, int, str]]], commune_id: str, make_record) -> dict:
+    """Store the evidence (encrypted to the commune's reviewers), then the record ``make_record(evidence)``
+    (the commit point); on failure remove what this request wrote."""
     written: list[str] = []
     try:
         evidence = []
+        lock = evidence_lock(ctx, commune_id) if checked else None
         for u, facts in checked:
             criterion, role = intake.evidence_target(u.field)
             evidence.append(store_evidence(ctx, u.stream, u.filename, criterion=criterion, role=role,
-                                           written=written, checked=facts).as_dict())
+                                           written=written, checked=facts, commune_id=commune_id,
+                                           lock=lock).as_dict())
         return core.commit_submission(ctx.storage, make_record(evidence))
     except StorageUnavailable:
         _cleanup(ctx, written)
@@ -266,7 +288,7 @@ def _store(ctx: Context, checked: list[tuple[Upload, tuple[str, int, str]]], mak
 
 def _cleanup(ctx: Context, keys: list[str]) -> None:
     """Remove what this request wrote (manifest first, so a half file never looks complete)."""
-    for key in sorted(keys, key=lambda k: not k.endswith("manifest.json")):
+    for key in sorted(keys, key=lambda k: not k.endswith(".json")):
         try:
             ctx.storage.delete(key)
         except StorageUnavailable:

@@ -15,7 +15,7 @@ import io
 
 from flask import Blueprint, abort, redirect, render_template, request, send_file
 
-from ..core import assessments, case_register, evidence_preview, filetypes, review_store
+from ..core import assessments, case_register, evidence_preview, evidence_seal, filetypes, review_store
 from ..core.assessment_review import (NOT_REVIEWED, OUTCOMES, STATUSES, VERDICTS, ReviewRejected, decide,
                                       differences, field_names, file_differences, preview)
 from ..core.assessment_view import size_label
@@ -235,8 +235,13 @@ def _evidence_or_404(place, year: int, sha: str) -> tuple[dict, bytes]:
     found = next((f for f in record.get("evidence", []) if f.get("sha256") == sha), None)
     if found is None:
         abort(404, "Không có tệp này trong bản tự đánh giá.")
+    officer = actor()
     try:
-        data = b"".join(assessments.read_evidence(session().storage, sha))
+        data = b"".join(assessments.open_evidence(session().storage, sha, place.id,
+                                                  evidence_seal.holder_name(officer.officer_id),
+                                                  officer.identity.box_key))
+    except evidence_seal.EvidenceSealError as exc:
+        abort(403, str(exc))
     except (NotFound, ValueError):
         abort(404, "Tệp minh chứng không đọc được (thiếu phần hoặc sai mã kiểm tra).")
     return found, data

@@ -1,9 +1,11 @@
 """Self-assessment submissions: evidence files and versioned, create-only submission records.
 
 Storage layout (keys of ``functions.storage``):
-- ``assessments/evidence/<sha256>/part-<NNNNNN>``: an evidence file, content-addressed, cut in
-  1 MiB parts so that no file is ever held whole in memory (the storage contract writes bytes);
-  ``assessments/evidence/<sha256>/manifest.json`` is written last and marks the file complete.
+- ``assessments/evidence/<sha256>/sealed-<commune>.json`` and its encrypted parts: an evidence file,
+  addressed by the SHA-256 of its plaintext, encrypted to the commune's reviewers in 1 MiB parts
+  (``evidence_seal``); the manifest is written last and marks the file complete.
+- ``assessments/evidence/<sha256>/part-<NNNNNN>`` + ``manifest.json``: the first format, in the clear,
+  still read; written only by a server that has no office key at all.
 - ``assessments/<year>/<commune>/v<NNNN>.json``: one submission. Written after its evidence: this
   create-only write is the commit point. A resubmission is the next version; the latest counts
   and older ones stay readable.
@@ -22,13 +24,14 @@ from dataclasses import asdict, dataclass
 from typing import IO, Any, Iterator
 
 from .store import AlreadyExists, NotFound
-from . import filetypes
+from . import evidence_seal, filetypes
 
 PREFIX = "assessments"
 EVIDENCE_PREFIX = f"{PREFIX}/evidence"
 CHUNK_BYTES = 1024 * 1024
 _VERSION = re.compile(r"^v(\d{4,})\.json$")
 _SHA = re.compile(r"^[0-9a-f]{64}$")
+_COMMUNE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 
 class EvidenceRejected(ValueError):
@@ -96,8 +99,13 @@ def evidence_manifest_key(sha256: str) -> str:
 def save_evidence(storage, stream: IO[bytes], filename: str, *, max_bytes: int,
                   criterion: str | None = None, role: str = "evidence",
                   written: list[str] | None = None,
-                  checked: tuple[str, int, str] | None = None) -> EvidenceRecord:
+                  checked: tuple[str, int, str] | None = None,
+                  lock: evidence_seal.EvidenceLock | None = None, commune_id: str = "") -> EvidenceRecord:
     """Check then store one evidence file in parts; returns its record.
+
+    With a ``lock`` the file is encrypted to the commune's reviewers before any byte is written
+    (``evidence_seal``), once per commune; without one (a server with no office key at all) it is
+    stored in the first, clear format.
 
     Content-addressed: a file already stored (manifest present) is not written again, and a part
     left by an earlier failed attempt holds the same bytes, so ``AlreadyExists`` on a part is
@@ -106,6 +114,12 @@ def save_evidence(storage, stream: IO[bytes], filename: str, *, max_bytes: int,
     ``check_evidence`` on this same stream, when the caller already ran it.
     """
     sha, size, kind = checked or check_evidence(stream, filename, max_bytes=max_bytes)
+    if lock is not None:
+        return _save_sealed(storage, stream, lock, commune_id,
+                            EvidenceRecord(sha256=sha, size=size, kind=kind, media_type=filetypes.MEDIA_TYPES[kind],
+                                           filename=clean_filename(filename), criterion=criterion, role=role,
+                                           key=evidence_seal.manifest_key(EVIDENCE_PREFIX, sha, commune_id)),
+                            written)
     manifest_key = evidence_manifest_key(sha)
     record = EvidenceRecord(sha256=sha, size=size, kind=kind, media_type=filetypes.MEDIA_TYPES[kind],
                             filename=clean_filename(filename), key=manifest_key, criterion=criterion, role=role)
@@ -133,6 +147,40 @@ def save_evidence(storage, stream: IO[bytes], filename: str, *, max_bytes: int,
     except AlreadyExists:
         pass
     return record
+
+
+def _save_sealed(storage, stream: IO[bytes], lock, commune_id: str, record: EvidenceRecord,
+                 written: list[str] | None) -> EvidenceRecord:
+    """Seal and store the file for this commune unless it already is; returns ``record``."""
+    if not _COMMUNE.match(commune_id):
+        raise ValueError("sealed evidence needs the commune's id")
+    if not storage.exists(record.key):
+        evidence_seal.write_sealed(storage, EVIDENCE_PREFIX, lock, stream, commune_id,
+                                   {"sha256": record.sha256, "size": record.size, "kind": record.kind}, written)
+    return record
+
+
+def open_evidence(storage, sha256: str, commune_id: str, holder: str, private_key) -> Iterator[bytes]:
+    """The plaintext of a file of ``commune_id``'s dossier, part by part, for an unlocked reviewer
+    (``holder`` as in ``evidence_seal.holder_name``): the file sealed for that commune, or else the same
+    file in the first, clear format. ``NotFound`` when neither exists; ``evidence_seal.EvidenceSealError``
+    when the key does not open it or it is damaged; ``ValueError`` for a clear file that fails its hash."""
+    if not _SHA.match(sha256) or not _COMMUNE.match(commune_id):
+        raise NotFound(sha256)
+    try:
+        manifest = evidence_seal.read_manifest(storage, EVIDENCE_PREFIX, sha256, commune_id)
+    except NotFound:
+        return read_evidence(storage, sha256)
+    return _checked(evidence_seal.open_sealed(storage, manifest, sha256, holder, private_key), sha256)
+
+
+def _checked(parts: Iterator[bytes], sha256: str) -> Iterator[bytes]:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part)
+        yield part
+    if digest.hexdigest() != sha256:
+        raise evidence_seal.EvidenceSealError("Tệp minh chứng không khớp mã kiểm tra.")
 
 
 def read_evidence(storage, sha256: str) -> Iterator[bytes]:

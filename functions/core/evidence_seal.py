@@ -1,0 +1,200 @@
+"""Evidence files of self-assessments encrypted at rest to the office's reviewers.
+
+Why: a commune's dossier may hold children's personal data (lists of children in special circumstances,
+case summaries). The storage must hold none of it readable; only a reviewer's unlocked key opens it.
+
+Design (libsodium through PyNaCl; every primitive also exists in libsodium-wrappers, so a browser can
+produce the same format before a direct upload):
+
+- **Content key**: each sealing of a file gets a fresh random 32-byte key.
+- **Chunks**: the file is encrypted as a ``crypto_secretstream_xchacha20poly1305`` stream cut in
+  ``CHUNK_BYTES`` (1 MiB) messages, one storage object per message
+  (``assessments/evidence/<sha256>/<commune>-<seal id>/part-<NNNNNN>``). The stream authenticates the
+  order of its messages and its end (the last one carries ``TAG_FINAL``): a part reordered, swapped
+  with another file's or cut off is found when it is read. Neither side ever holds more than a chunk
+  of work beyond the file itself.
+- **Recipients**: the content key is sealed (``crypto_box_seal``) to the root and to every officer of
+  the keyring in force whose communes cover the commune — as reports are (``cases.CaseLock``). An
+  office without a root yet seals to its single office key (holder ``office``).
+- **Manifest** ``assessments/evidence/<sha256>/sealed-<commune>.json``, written last (create-only,
+  the file is complete when it exists): format, keyring version, the sealed keys, the stream header,
+  the number of parts, and the file's facts (SHA-256 of the plaintext, size, kind) encrypted with a key
+  derived from the content key, so what a reader decrypts is checked against the hash it asked for.
+- **Per commune**: a file is sealed once per commune (to that commune's reviewers), and keep-by-reference
+  still works because the submission records name files by the SHA-256 of the plaintext
+  (``assessment_resubmission``), unchanged. Two requests sealing the same file at once write under
+  different seal ids; the loser of the manifest race deletes its own parts.
+- **In the clear**, as before, stay the submission records: scores, totals, verdicts, the reviews, and
+  per file its name, size, kind and hash — the yearly report needs no key.
+- **Old files** stored before this format (``manifest.json`` + plain parts) still open
+  (``assessments.read_evidence``); readers try the sealed manifest first.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass
+from typing import IO, Iterator
+
+import nacl.bindings as sodium
+import nacl.encoding
+import nacl.hash
+import nacl.secret
+import nacl.utils
+from nacl.exceptions import CryptoError as NaclError
+from nacl.public import PrivateKey, PublicKey, SealedBox
+
+from .office_keys import box_public_key
+from .store import AlreadyExists, NotFound
+
+FORMAT = "bvte-evidence-sealed-v1"
+CHUNK_BYTES = 1024 * 1024
+ROOT = "root"  # holder names, as in cases.py's key maps
+OFFICE = "office"
+_TAG_MESSAGE = sodium.crypto_secretstream_xchacha20poly1305_TAG_MESSAGE
+_TAG_FINAL = sodium.crypto_secretstream_xchacha20poly1305_TAG_FINAL
+
+
+class EvidenceSealError(ValueError):
+    """Sealed evidence that this key cannot open, or that is damaged; the message is Vietnamese."""
+
+
+@dataclass(frozen=True)
+class EvidenceLock:
+    """Who a commune's evidence is sealed to: holder name → X25519 public key, and the keyring version."""
+
+    recipients: dict[str, PublicKey]
+    keyring_version: int = 0
+
+
+def lock_for_keyring(root_verify_key, keyring, commune_id: str) -> EvidenceLock:
+    """The root and the keyring's officers covering ``commune_id``."""
+    recipients = {ROOT: box_public_key(root_verify_key)}
+    for officer in keyring.recipients(commune_id):
+        recipients[f"officer/{officer.id}"] = box_public_key(officer.verify_key)
+    return EvidenceLock(recipients, keyring.version)
+
+
+def lock_for_office_key(public_key: PublicKey) -> EvidenceLock:
+    """The single office key of an office without a root yet."""
+    return EvidenceLock({OFFICE: public_key})
+
+
+def manifest_key(prefix: str, sha256: str, commune_id: str) -> str:
+    return f"{prefix}/{sha256}/sealed-{commune_id}.json"
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _facts_box(content_key: bytes) -> nacl.secret.SecretBox:
+    # A key of its own for the facts, so the stream's key is never used by a second construction.
+    return nacl.secret.SecretBox(nacl.hash.blake2b(b"bvte-evidence-facts", key=content_key, digest_size=32,
+                                                   encoder=nacl.encoding.RawEncoder))
+
+
+def _chunks(stream: IO[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """(chunk, is_last) of the stream, reading one chunk ahead."""
+    stream.seek(0)
+    current = stream.read(CHUNK_BYTES)
+    while current:
+        following = stream.read(CHUNK_BYTES)
+        yield current, not following
+        current = following
+
+
+def write_sealed(storage, prefix: str, lock: EvidenceLock, stream: IO[bytes], commune_id: str,
+                 facts: dict, written: list[str] | None = None) -> str:
+    """Encrypt ``stream`` chunk by chunk into storage, then write its manifest; returns the manifest key.
+
+    Nothing readable is written: each part is ciphertext before ``storage.create`` sees it. When the
+    manifest already exists (another request sealed the same file for this commune first), this call's
+    parts are removed and the existing manifest counts."""
+    content_key = nacl.utils.random(sodium.crypto_secretstream_xchacha20poly1305_KEYBYTES)
+    state = sodium.crypto_secretstream_xchacha20poly1305_state()
+    header = sodium.crypto_secretstream_xchacha20poly1305_init_push(state, content_key)
+    folder = f"{prefix}/{facts['sha256']}/{commune_id}-{secrets.token_hex(8)}"
+    mine: list[str] = []
+    for index, (chunk, last) in enumerate(_chunks(stream)):
+        part = sodium.crypto_secretstream_xchacha20poly1305_push(state, chunk, None,
+                                                                  _TAG_FINAL if last else _TAG_MESSAGE)
+        key = f"{folder}/part-{index:06d}"
+        storage.create(key, part)
+        mine.append(key)
+        if written is not None:  # at once, so a failed request can remove what it wrote
+            written.append(key)
+    manifest = {
+        "format": FORMAT, "keyring_version": lock.keyring_version, "folder": folder, "parts": len(mine),
+        "part_bytes": CHUNK_BYTES, "header": _b64(header),
+        "keys": {holder: _b64(SealedBox(public).encrypt(content_key)) for holder, public in lock.recipients.items()},
+        "facts": _b64(_facts_box(content_key).encrypt(json.dumps(facts, sort_keys=True).encode())),
+    }
+    target = manifest_key(prefix, facts["sha256"], commune_id)
+    try:
+        storage.create(target, json.dumps(manifest, sort_keys=True).encode())
+    except AlreadyExists:
+        for key in mine:
+            storage.delete(key)
+            if written is not None:
+                written.remove(key)
+        return target
+    if written is not None:
+        written.append(target)
+    return target
+
+
+def read_manifest(storage, prefix: str, sha256: str, commune_id: str) -> dict:
+    """The sealed manifest of this file for this commune; ``NotFound`` when it was not sealed for it."""
+    manifest = json.loads(storage.read(manifest_key(prefix, sha256, commune_id)))
+    if manifest.get("format") != FORMAT:
+        raise EvidenceSealError("Tệp minh chứng có định dạng không nhận ra.")
+    return manifest
+
+
+def _content_key(manifest: dict, holder: str, private_key: PrivateKey) -> bytes:
+    sealed = manifest["keys"].get(holder)
+    if sealed is None:
+        raise EvidenceSealError("Tệp minh chứng này không được mã hóa cho khóa của bạn.")
+    try:
+        return SealedBox(private_key).decrypt(base64.b64decode(sealed))
+    except NaclError:
+        raise EvidenceSealError("Không mở được tệp minh chứng: khóa không khớp.") from None
+
+
+def open_sealed(storage, manifest: dict, sha256: str, holder: str, private_key: PrivateKey) -> Iterator[bytes]:
+    """The plaintext of a sealed file, chunk by chunk, for ``holder`` (``root``, ``officer/<id>`` or
+    ``office``); ``EvidenceSealError`` when the key does not open it or any part is missing, damaged,
+    reordered or cut off, or the file is not the one ``sha256`` names."""
+    content_key = _content_key(manifest, holder, private_key)
+    try:
+        facts = json.loads(_facts_box(content_key).decrypt(base64.b64decode(manifest["facts"])))
+        state = sodium.crypto_secretstream_xchacha20poly1305_state()
+        sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, base64.b64decode(manifest["header"]),
+                                                               content_key)
+    except (NaclError, ValueError, KeyError):
+        raise EvidenceSealError("Tệp minh chứng bị hỏng.") from None
+    if facts.get("sha256") != sha256:
+        raise EvidenceSealError("Tệp minh chứng không khớp mã kiểm tra.")
+    yield from _pull_parts(storage, manifest, state)
+
+
+def _pull_parts(storage, manifest: dict, state) -> Iterator[bytes]:
+    """Decrypt the parts in order; the final tag must be on the last part and only there."""
+    count = int(manifest["parts"])
+    for index in range(count):
+        try:
+            chunk, tag = sodium.crypto_secretstream_xchacha20poly1305_pull(
+                state, storage.read(f"{manifest['folder']}/part-{index:06d}"), None)
+        except (NaclError, NotFound):
+            raise EvidenceSealError("Tệp minh chứng thiếu phần hoặc bị hỏng.") from None
+        if (tag == _TAG_FINAL) != (index == count - 1):
+            raise EvidenceSealError("Tệp minh chứng bị cắt bớt hoặc bị ghép sai thứ tự.")
+        yield chunk
+
+
+def holder_name(officer_id: str | None) -> str:
+    """The key-map name of an unlocked officer (``None``: the root)."""
+    return ROOT if officer_id is None else f"officer/{officer_id}"
