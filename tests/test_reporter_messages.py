@@ -265,3 +265,66 @@ def test_on_seaweedfs_no_message_is_stored_in_clear_and_it_is_stored_once(seawee
     assert ANSWER.encode() not in raw and "Huổi Lóng".encode() not in raw and receipt.encode() not in raw
     [message] = reporter_messages.read_messages(storage, case, office.lan, "can-bo-lan")
     assert message.text == ANSWER
+
+
+def _ids_stored_in_reverse(receipt: str) -> tuple[str, str]:
+    """Two message ids whose storage names list the second before the first (a listing alone would show the
+    later message first)."""
+    first = "message-id-order-000001"
+    name = reporter_messages.message_name(SECRET, receipt, first)
+    for n in range(2, 200):
+        second = f"message-id-order-{n:06d}"
+        if reporter_messages.message_name(SECRET, receipt, second) < name:
+            return first, second
+    raise AssertionError("no id found")
+
+
+def test_two_messages_in_one_second_keep_their_order_everywhere(office, storage):
+    receipt, case = office.report()
+    first_id, second_id = _ids_stored_in_reverse(receipt)
+    second_start = T0 + timedelta(hours=1)
+    office_reply = second_start - timedelta(seconds=1)
+    cases.reply(storage, case, "can-bo-lan", office.lan, REPLY, [], office_reply)
+    reporter_messages.send(storage, SECRET, office.sealing, receipt, first_id, "Tin thứ nhất", [],
+                           second_start + timedelta(milliseconds=200))
+    reporter_messages.send(storage, SECRET, office.sealing, receipt, second_id, "Tin thứ hai", [],
+                           second_start + timedelta(milliseconds=700))
+    # /tra-cuu/: the office's question, then both answers in the order they were sent.
+    texts = [m["text"] for m in tips.lookup(storage, SECRET, receipt)["conversation"]]
+    assert texts == [REPLY, "Tin thứ nhất", "Tin thứ hai"]
+    # The office's side (console, bvte cases show) in the same order.
+    messages = reporter_messages.read_messages(storage, case, office.lan, "can-bo-lan")
+    assert [m.text for m in messages] == ["Tin thứ nhất", "Tin thứ hai"]
+    # A read marker at the first leaves the second (same second) unread.
+    times = reporter_messages.message_times(storage, case.tip_id)
+    events = cases.read_events(storage, case, office.root.verify_key, [office.keyring])
+    reporter_messages.mark_read(storage, case, "can-bo-lan", office.lan, times[:1], events)
+    events = cases.read_events(storage, case, office.root.verify_key, [office.keyring])
+    assert reporter_messages.unread(times, events, "can-bo-lan") == 1
+
+
+def test_messages_stored_to_the_second_before_this_change_still_order_against_finer_ones(office, storage):
+    from functions.core import crypto
+
+    receipt, case = office.report()
+    moment = T0 + timedelta(hours=1)  # 08:05:00 UTC
+    reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-order-000101", "Trước",
+                           [], moment - timedelta(milliseconds=500))
+    reporter_messages.send(storage, SECRET, office.sealing, receipt, "message-id-order-000102", "Sau",
+                           [], moment + timedelta(milliseconds=100))
+    # A message as the first version stored it: its time to the second (08:05:00), in clear and in its box.
+    [key] = [k for k in reporter_messages.message_keys(storage, case.tip_id)
+             if "Sau" == reporter_messages._open_one(k, json.loads(storage.read(k)), [
+                 (office.root.box_key, json.loads(storage.read(k))["keys"]["root"])]).text]
+    document = json.loads(storage.read(key))
+    mine = json.loads(crypto.box_decrypt(case.reporter_key, crypto.unb64(document["reporter"])))
+    old = moment.isoformat(timespec="seconds")
+    mine.update(time=old, text="Cũ")
+    document.update(time=old, reporter=crypto.b64(crypto.box_encrypt(case.reporter_key, json.dumps(mine).encode())))
+    storage.create(key.replace(".json", "0.json"), json.dumps(document).encode())
+    texts = [m["text"] for m in tips.lookup(storage, SECRET, receipt)["conversation"]]
+    assert texts == ["Trước", "Cũ", "Sau"]
+    assert [m.time[17:] for m in reporter_messages.read_messages(storage, case, office.root, None)] == [
+        "59.500000+00:00", "00+00:00", "00.100000+00:00"]
+    times = reporter_messages.message_times(storage, case.tip_id)
+    assert times[1] == old and reporter_messages.unread(times, [], "can-bo-lan") == 3

@@ -306,8 +306,11 @@ def render_public_status(result: dict) -> Markup:
 def reporter_message_rows(messages: list, until: str) -> list[dict]:
     """The receipt holder's messages as the case page lists them (oldest first): Vietnam time, text, whether
     it arrived after this officer's last read marker, and its attachments."""
+    from ..core.reporter_messages import moment_of
+
     return [{"index": n, "time_label": time_label(m.time), "text": m.text, "readable": m.readable,
-             "new": m.time > until, "attachments": m.attachments} for n, m in enumerate(messages)]
+             "new": moment_of(m.time) > moment_of(until), "attachments": m.attachments}
+            for n, m in enumerate(messages)]
 
 
 # -- attachments ----------------------------------------------------------------------------------------------

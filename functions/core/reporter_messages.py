@@ -194,7 +194,9 @@ def send(storage, secret: bytes, sealing: Sealing, receipt: str, message_id: str
     """Store one message of the receipt holder exactly once, sealed for the office and readable with the
     receipt; returns only once it is durable. An unknown receipt: the same reads and encryption, nothing
     written, ``Sent(found=False)``. Raises ``CaseClosed``, ``MessageConflict`` or the storage's errors."""
-    stamp = (now or utcnow()).isoformat(timespec="seconds")
+    # To the microsecond: two messages of one second keep their order (entries stored to the second still
+    # read as that second, ".000000", so old and new compare correctly).
+    stamp = (now or utcnow()).isoformat(timespec="microseconds")
     found = find(storage, secret, receipt)
     name = message_name(secret, receipt, message_id)
     content = fingerprint(secret, text, files)
@@ -285,10 +287,23 @@ def conversation(storage, tip_id: str, reporter_key: bytes, events: list[dict]) 
             continue
         items.append({"time": mine.get("time"), "text": str(mine.get("text", "")), "from": FROM_REPORTER,
                       "who": WHO[FROM_REPORTER]})
-    items.sort(key=lambda item: str(item.get("time") or ""))
+    items.sort(key=lambda item: moment_of(item.get("time")))  # stable: office entries keep their stored order
     for item in items:
         item["time_label"] = time_label(item.get("time"))
     return items
+
+
+_EARLIEST = datetime.min.replace(tzinfo=timezone.utc)
+
+
+def moment_of(value) -> datetime:
+    """An ISO time (to the second or finer, UTC when it names no zone) as a comparable moment; the earliest
+    possible one when it is not a time."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return _EARLIEST
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=timezone.utc)
 
 
 def time_label(value) -> str:
@@ -355,7 +370,7 @@ def _granted_keys(storage, listing: list[str], officer_id: str | None) -> dict[s
 
 def message_times(storage, tip_id: str) -> list[str]:
     """When each reporter message of a tip arrived (read in clear, no key needed: for unread counts)."""
-    return sorted(str(document.get("time", "")) for _key, document in _documents(storage, tip_id))
+    return sorted((str(document.get("time", "")) for _key, document in _documents(storage, tip_id)), key=moment_of)
 
 
 def read_messages(storage, case: cases.Case, identity: Identity | None, officer_id: str | None,
@@ -382,7 +397,7 @@ def read_messages(storage, case: cases.Case, identity: Identity | None, officer_
         message = _open_one(key, document, [(private, box) for private, box in sealed if box])
         message.holders = set(document.get("keys", {})) | handed.get(name, set())
         found.append(message)
-    found.sort(key=lambda m: m.time)
+    found.sort(key=lambda m: (moment_of(m.time), m.key))
     return found
 
 
@@ -432,20 +447,20 @@ def last_read(events: list[cases.Event], author: str) -> str:
     """The newest message time ``author`` has marked read (its signed ``messages_read`` events); "" if none."""
     marks = [str(e.payload.get("until", "")) for e in events
              if e.verified and e.kind == READ_KIND and e.author == author]
-    return max(marks, default="")
+    return max(marks, key=moment_of, default="")
 
 
 def unread(times: list[str], events: list[cases.Event], author: str) -> int:
     """How many reporter messages arrived after ``author``'s last read marker."""
-    until = last_read(events, author)
-    return sum(1 for time in times if time > until)
+    until = moment_of(last_read(events, author))
+    return sum(1 for time in times if moment_of(time) > until)
 
 
 def mark_read(storage, case: cases.Case, author: str, identity: Identity, times: list[str],
               seen: list[cases.Event], now: datetime | None = None) -> cases.Event | None:
     """Sign a ``messages_read`` event up to the newest of ``times`` when that is past the author's last
     marker (nothing written otherwise); the event, or None."""
-    newest = max(times, default="")
-    if not newest or newest <= last_read(seen, author):
+    newest = max(times, key=moment_of, default="")
+    if not newest or moment_of(newest) <= moment_of(last_read(seen, author)):
         return None
     return cases.write_event(storage, case, author, identity, READ_KIND, {"until": newest}, seen, now)
