@@ -104,11 +104,12 @@ class LocalStorage:
 
     def prune(self, now: float | None = None) -> int:
         """Delete short-lived files older than their lifetime, temporary files left by interrupted writes
-        and attachments of reports that were never committed; returns how many. Nothing that counts —
-        a committed report, its attachments, an assessment — is ever touched."""
+        and attachments of reports (and of reporter messages) that were never committed; returns how many.
+        Nothing that counts — a committed report or message, its attachments, an assessment — is ever touched."""
         now = time.time() if now is None else now
         removed = sum(self._prune_old(self.root / prefix, lifetime, now) for prefix, lifetime in self.SHORT_LIVED.items())
-        return removed + self._prune_temp_files(now) + self._prune_orphan_attachments(now)
+        return (removed + self._prune_temp_files(now) + self._prune_orphan_attachments(now)
+                + self._prune_orphan_message_attachments(now))
 
     def _prune_old(self, top: Path, lifetime: float, now: float, keep=lambda name: False) -> int:
         """Delete files under ``top`` older than ``lifetime`` (except those ``keep`` names), then empty folders."""
@@ -141,6 +142,21 @@ class LocalStorage:
             if attachments.is_dir() and not folder.name.startswith(".") and not any(
                     self.exists(key) for key in record_keys(folder.name)):
                 removed += self._prune_old(attachments, self.ORPHAN_LIFETIME, now)
+        return removed
+
+    def _prune_orphan_message_attachments(self, now: float) -> int:
+        """Attachments under ``tips/<id>/messages/<name>/`` of a reporter message whose commit point
+        ``<name>.json`` was never written (the same 2 days: a retry of the message may still commit)."""
+        removed = 0
+        for folder in sorted((self.root / "tips").glob("*/messages/*/")):
+            tip_id, name = folder.parent.parent.name, folder.name
+            if tip_id.startswith(".") or name.startswith(".") or self.exists(f"tips/{tip_id}/messages/{name}.json"):
+                continue
+            removed += self._prune_old(folder, self.ORPHAN_LIFETIME, now)
+            try:
+                folder.rmdir()  # only once empty
+            except OSError:
+                pass
         return removed
 
     def health(self) -> dict:

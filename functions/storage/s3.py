@@ -186,7 +186,8 @@ class S3Storage:
     ORPHAN_LIFETIME = 2 * 24 * 3600
 
     def prune(self, now: float | None = None) -> int:
-        """Delete attachments under ``tips/<id>/attachments/`` of a report with no record (of either format)
+        """Delete attachments under ``tips/<id>/attachments/`` of a report with no record (of either format),
+        and under ``tips/<id>/messages/<name>/`` of a reporter message with no ``<name>.json``,
         last written more than ``ORPHAN_LIFETIME`` ago; returns how many. Everything else short-lived is
         removed by the bucket's lifecycle rules and DynamoDB's TTL (template.yaml); nothing committed is
         ever touched: the record is looked up again just before a report's attachments go."""
@@ -194,13 +195,28 @@ class S3Storage:
 
         now = time.time() if now is None else now
         orphans: dict[str, list[str]] = {}
+        message_orphans: dict[str, list[str]] = {}  # a message's commit point → its attachments
         for key, modified in self._listed_with_times("tips/"):
             parts = key.split("/")
             if len(parts) >= 4 and parts[2] == "attachments" and now - modified > self.ORPHAN_LIFETIME:
                 orphans.setdefault(parts[1], []).append(key)
-        removed = 0
+            elif len(parts) == 5 and parts[2] == "messages" and now - modified > self.ORPHAN_LIFETIME:
+                message_orphans.setdefault(f"tips/{parts[1]}/messages/{parts[3]}.json", []).append(key)
+        removed = self._prune_orphan_message_attachments(message_orphans)
         for tip_id, keys in orphans.items():
             if any(self.exists(record) for record in record_keys(tip_id)):
+                continue
+            for key in keys:
+                self.delete(key)
+                removed += 1
+        return removed
+
+    def _prune_orphan_message_attachments(self, candidates: dict[str, list[str]]) -> int:
+        """Delete the old attachments of reporter messages whose commit point (``<name>.json``) was never
+        written, looked up again just before they go; returns how many."""
+        removed = 0
+        for commit_key, keys in candidates.items():
+            if self.exists(commit_key):
                 continue
             for key in keys:
                 self.delete(key)
