@@ -239,3 +239,23 @@ def test_no_plaintext_in_the_seaweedfs_bucket(tmp_path, seaweedfs, monkeypatch, 
     sha = next(f["sha256"] for f in record["evidence"] if f["filename"] == "danh-sach.pdf")
     assert b"".join(assessments.open_evidence(ctx.storage, sha, "muong-ang",
                                               evidence_seal.holder_name(DEV_OFFICER_ID), officer.box_key)) == big
+
+
+def test_the_assessment_function_knows_the_office_root_and_may_read_the_keyring():
+    """On Lambda the evidence is sealed to the keyring's officers: the function needs the root's public key
+    and the keyring (reading it, never writing it)."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    from functions.config import REPO_ROOT
+
+    props = yaml_parse((REPO_ROOT / "template.yaml").read_text(encoding="utf-8"))["Resources"][
+        "AssessmentsFunction"]["Properties"]
+    assert props["Environment"]["Variables"]["BVTE_OFFICE_PUBLIC_KEY"] == {"Ref": "OfficeRootPublicKey"}
+    statements = props["Policies"][0]["Statement"]
+    reads = next(s for s in statements if s["Sid"] == "AccessCodesAndClaimedUploads")
+    assert reads["Action"] == "s3:GetObject"
+    assert {"Fn::Sub": "${DataBucket.Arn}/${DataPrefix}keyring/*"} in reads["Resource"]
+    listed = next(s for s in statements if s["Sid"] == "List")["Condition"]["StringLike"]["s3:prefix"]
+    assert {"Fn::Sub": "${DataPrefix}keyring/*"} in listed
+    writable = json.dumps([s["Resource"] for s in statements if "s3:PutObject" in json.dumps(s["Action"])])
+    assert "keyring" not in writable
