@@ -271,7 +271,9 @@ def test_a_reply_is_previewed_as_the_status_page_shows_it_then_sent_then_withdra
     assert no_status.status_code == 400 and "Hãy chọn trạng thái" in text_of(no_status)
     preview = post_case(console, number, "nhan-tin", {"tin_nhan": REPLY + " <b>", "trang_thai": "verifying"})
     page = text_of(preview)
-    assert preview.status_code == 200 and "Kết quả tra cứu" in page and "Lời nhắn của cán bộ cho bạn" in page
+    # The conversation /tra-cuu/ shows (issue 16), with the draft as the office's next message.
+    assert preview.status_code == 200 and "Kết quả tra cứu" in page and "Trao đổi với văn phòng" in page
+    assert "Lời nhắn của cán bộ cho bạn" not in page
     assert "Đang xác minh" in page and "&lt;b&gt;" in page and "<b>" not in page
     assert status_of(client, receipt)["messages"] == []  # nothing sent by a preview
     digest = re.search(r'name="ban_xem_truoc" value="([0-9a-f]+)"', page).group(1)
@@ -291,6 +293,48 @@ def test_a_reply_is_previewed_as_the_status_page_shows_it_then_sent_then_withdra
     assert status_of(client, receipt)["messages"] == []
     page = text_of(console.get(f"/ho-so/{number}"))
     assert REPLY in page and "Gửi nhầm" in page and "người báo tin không còn thấy" in page
+
+
+def conversation_in(page: str) -> list[tuple[str, str]]:
+    """``(who, text)`` of each message of the conversation a page shows (the public template's list)."""
+    block = re.search(r"<ol [^>]*data-conversation>(.*?)</ol>", page, re.S)
+    items = re.findall(r'<li data-from="(\w+)">.*?<strong>([^<]*)</strong>, [^<]*:</span> (.*?)</li>',
+                       block.group(1) if block else "", re.S)
+    return [(who, text.strip()) for _from, who, text in items]
+
+
+def test_the_reply_preview_is_the_conversation_the_receipt_holder_will_see(officer, client):
+    import datetime as dt
+
+    from functions.core import reporter_messages
+    from functions.web import context
+
+    console, number, receipt = officer
+    storage, now = console.session.storage, dt.datetime.now(dt.timezone.utc)
+    identity = console.app.extensions["console-keys"].current().identity
+    case = cases.open_case(storage, cases.find_case(storage, number), identity, DEV_OFFICER_ID)
+    # The office asked 20 s ago and the holder answered 10 s ago (earlier moments: the order below is
+    # decided by what was sent, not by which of two writes fell first within one second).
+    cases.reply(storage, case, DEV_OFFICER_ID, identity, "Cháu mấy tuổi?", events_of(console, number),
+                now - dt.timedelta(seconds=20))
+    sealing = reporter_messages.Sealing(console.session.root, console.session.keyring)
+    reporter_messages.send(storage, context(client.application).secret(), sealing, receipt,
+                           "console-preview-message-01", "Cháu 9 tuổi <i>ạ</i>", [], now - dt.timedelta(seconds=10))
+    page = text_of(post_case(console, number, "nhan-tin", {"tin_nhan": REPLY, "trang_thai": "verifying"}))
+    preview = page.split('id="xem-truoc"', 1)[1]
+    expected = [("Văn phòng", "Cháu mấy tuổi?"), ("Bạn", "Cháu 9 tuổi &lt;i&gt;ạ&lt;/i&gt;"), ("Văn phòng", REPLY)]
+    assert conversation_in(preview) == expected
+    # What the holder reads once it is sent is the same list (and the same words, escaped the same way).
+    digest = re.search(r'name="ban_xem_truoc" value="([0-9a-f]+)"', page).group(1)
+    assert post_case(console, number, "nhan-tin", {"tin_nhan": REPLY, "trang_thai": "verifying", "gui": "1",
+                                                   "ban_xem_truoc": digest}).status_code == 303
+    public = text_of(client.post("/api/tips/status", data={"receipt": receipt}))
+    assert conversation_in(public) == expected and "Đang xác minh" in public
+    # Closing: the preview says what the holder will read under the conversation; no answer form in it.
+    closing = text_of(post_case(console, number, "nhan-tin", {"tin_nhan": "", "trang_thai": "closed"}))
+    closing = closing.split('id="xem-truoc"', 1)[1]
+    assert "Hồ sơ đã đóng nên không nhận thêm tin nhắn" in closing and 'name="message_id"' not in closing
+    assert conversation_in(closing) == expected
 
 
 def test_a_reply_with_a_phone_number_or_the_reporters_name_is_warned_about(console, client):

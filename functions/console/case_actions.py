@@ -2,8 +2,9 @@
 the answers of a posted form, the step move a posted button asks for, what the officer saw (``seen``),
 the warnings and the preview of a reply to the reporter, and which attachments may be shown inline.
 
-The preview is rendered with the public status page's own template (``tips/_status_result.html``), so
-the officer sees the reporter's words exactly as ``/tra-cuu/`` shows them.
+The preview is rendered with the public status page's own template (``tips/_status_result.html``) from
+the entries the receipt holder reads and the same conversation code, so the officer sees the whole
+conversation (the holder's own messages too) exactly as ``/tra-cuu/`` will show it.
 """
 
 from __future__ import annotations
@@ -286,19 +287,41 @@ class ReplyDraft:
     status: str
 
 
-def preview_result(case: cases.Case, state: cases.CaseState, draft: ReplyDraft, now: dt.datetime) -> dict:
-    """What ``tips.lookup`` will answer the receipt holder once ``draft`` is sent."""
+def preview_result(case: cases.Case, state: cases.CaseState, draft: ReplyDraft, now: dt.datetime,
+                   storage=None) -> dict:
+    """What ``tips.lookup`` will answer the receipt holder once ``draft`` is sent: the entries they read now
+    (opened with the receipt's key, as the status page opens them), then the draft's status and message as
+    the send writes them, and the conversation made by the status page's own code (office messages and the
+    holder's own, oldest first). ``storage``: the console session's when not given."""
+    from ..core import reporter_messages, tips
+
+    if storage is None:
+        from .office import session
+
+        storage = session().storage
     stamp = now.astimezone(dt.timezone.utc).isoformat(timespec="seconds")
-    messages = [{"time": r["time"], "text": r["text"]} for r in state.replies if not r["withdrawn"]]
+    events = tips._events(storage, case.tip_id, case.reporter_key)
+    if draft.status != state.public_status:
+        events.append({"time": stamp, "state": draft.status, "message": ""})
     if draft.text:
-        messages.append({"time": stamp, "text": draft.text})
-    return {"found": True, "status": draft.status, "status_label": cases.PUBLIC_STATES[draft.status],
-            "received": case.received, "updated": stamp, "messages": messages}
+        events.append({"time": stamp, "state": None, "message": draft.text, "message_id": "xem-truoc"})
+    status = tips.current_state(events)
+    withdrawn = {e["withdraw"] for e in events if e.get("withdraw")}
+    return {"found": True, "status": status, "status_label": tips.STATES[status], "received": case.received,
+            "updated": next((e["time"] for e in reversed(events) if e.get("time")), case.received),
+            "messages": [{"time": e.get("time"), "text": e["message"]} for e in events
+                         if e.get("message") and e.get("message_id") not in withdrawn],
+            "conversation": reporter_messages.conversation(storage, case.tip_id, case.reporter_key, events),
+            "closed": status == "closed"}
 
 
 def render_public_status(result: dict) -> Markup:
-    """The status page's answer, rendered by the public site's own template (autoescaped there)."""
-    return Markup(_public.get_template("tips/_status_result.html").render(result=result))
+    """The status page's answer, rendered by the public site's own template (autoescaped there); a closed
+    case's notice as the page shows it under the conversation (the holder's answer form is not repeated)."""
+    from ..core.reporter_messages import CLOSED_MESSAGE
+
+    message_form = {"closed_message": CLOSED_MESSAGE} if result.get("closed") else None
+    return Markup(_public.get_template("tips/_status_result.html").render(result=result, message_form=message_form))
 
 
 # -- the receipt holder's messages (issue 16) -------------------------------------------------------------------
