@@ -259,3 +259,35 @@ def test_the_assessment_function_knows_the_office_root_and_may_read_the_keyring(
     assert {"Fn::Sub": "${DataPrefix}keyring/*"} in listed
     writable = json.dumps([s["Resource"] for s in statements if "s3:PutObject" in json.dumps(s["Action"])])
     assert "keyring" not in writable
+
+
+def test_bvte_seal_evidence_encrypts_old_clear_files_for_each_commune_and_removes_them(config, client, code, rubric):
+    """Evidence sent before the office had keys is clear; `bvte assessments seal-evidence` (public keys only)
+    seals it for every commune naming it, deletes the clear copy, and the console's officer opens it."""
+    from click.testing import CliRunner
+
+    from functions.commands import main
+    from functions.keys import DEV_OFFICER_ID, DEV_PASSPHRASE, dev_officer_key, ensure_dev_office
+    from functions.web import context
+
+    data = pdf_with_marker(padding=1_100_000)
+    record = post_form(client, code, rubric, evidence_tc03=(io.BytesIO(data), "danh-sach.pdf"))
+    folder = Path(config.data_dir)
+    assert plaintext_on_disk(folder) != []  # no key at all yet: stored in the clear, the first format
+
+    assert ensure_dev_office(config) is not None
+    runner = CliRunner()
+    env = {"BVTE_DATA_DIR": str(config.data_dir)}
+    result = runner.invoke(main, ["assessments", "seal-evidence"], env=env)
+    assert result.exit_code == 0, result.output
+    assert "Đã mã hóa 1 bản cho các xã; đã xóa 1 tệp dạng rõ." in result.output
+    assert plaintext_on_disk(folder) == []
+    again = runner.invoke(main, ["assessments", "seal-evidence"], env=env)
+    assert again.exit_code == 0 and "Đã mã hóa 0 bản cho các xã; đã xóa 0 tệp dạng rõ." in again.output
+
+    officer = office_keys.unlock(dev_officer_key(config).read_bytes(), DEV_PASSPHRASE)
+    sha = record["evidence"][0]["sha256"]
+    storage = context(client.application).storage
+    assert not storage.exists(f"assessments/evidence/{sha}/manifest.json")
+    assert b"".join(assessments.open_evidence(storage, sha, "muong-ang", evidence_seal.holder_name(DEV_OFFICER_ID),
+                                              officer.box_key)) == data

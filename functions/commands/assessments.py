@@ -244,3 +244,23 @@ def _field_label(rubric, field: str) -> str:
     found = rubric.criterion(criterion_id) if criterion_id else None
     option = {"verdict": "--verdict", "verified": "--score", "reason": "--reason", "comment": "--comment"}.get(kind)
     return f"{option} {found.number}" if found and option else f"--{field}"
+
+
+@group.command("seal-evidence", help="Mã hóa các tệp minh chứng còn lưu dạng rõ (trước khi có mã hóa) cho khóa gốc và "
+                                      "các cán bộ phụ trách từng xã, rồi xóa bản rõ. Chỉ cần khóa công khai; "
+                                      "chạy lại được nếu bị ngắt giữa chừng.")
+@data_dir_option
+def seal_evidence(data_dir: Path | None) -> None:
+    from ..core import assessments, evidence_seal
+    from .session import Session, storage_errors
+
+    session = Session(data_dir)
+    root, keyring = session.root, session.keyring
+    with storage_errors():
+        try:
+            sealed, removed = assessments.seal_clear_evidence(
+                session.storage, lambda commune_id: evidence_seal.lock_for_keyring(root, keyring, commune_id))
+        except ValueError:
+            raise click.ClickException("Một tệp minh chứng dạng rõ bị hỏng (không khớp mã kiểm tra): đã dừng, "
+                                       "các tệp đã mã hóa trước đó vẫn giữ nguyên.") from None
+    click.echo(f"Đã mã hóa {sealed} bản cho các xã; đã xóa {removed} tệp dạng rõ.")

@@ -19,6 +19,7 @@ import datetime as dt
 import hashlib
 import json
 import re
+import tempfile
 import unicodedata
 from dataclasses import asdict, dataclass
 from typing import IO, Any, Iterator
@@ -286,3 +287,45 @@ def report_rows(storage, places, year: int, rubric=None) -> list[dict[str, Any]]
                        rubric=record.get("rubric", {}).get("official_number", ""))
         rows.append(row)
     return rows
+
+
+# -- evidence stored in the clear before encryption --------------------------------------------
+
+_SUBMISSION_KEY = re.compile(r"^assessments/(\d{4})/([a-z0-9][a-z0-9-]*)/v\d{4,}\.json$")
+
+
+def clear_evidence_users(storage) -> dict[str, set[str]]:
+    """SHA-256 of each evidence file still stored in the clear first format → the communes whose
+    submissions name it (each needs its own sealed copy before the clear one may go)."""
+    users: dict[str, set[str]] = {}
+    for key in storage.list(f"{PREFIX}/"):
+        m = _SUBMISSION_KEY.match(key)
+        if not m:
+            continue
+        for f in json.loads(storage.read(key)).get("evidence", []):
+            sha = str(f.get("sha256", ""))
+            if _SHA.match(sha) and storage.exists(evidence_manifest_key(sha)):
+                users.setdefault(sha, set()).add(m.group(2))
+    return users
+
+
+def seal_clear_evidence(storage, lock_for) -> tuple[int, int]:
+    """Encrypt every clear evidence file for each commune that uses it (``lock_for(commune_id)`` gives the
+    lock), then delete the clear copy (manifest first, so a half-deleted file never looks complete).
+    Returns (sealed copies written, clear files removed). Safe to run again after an interruption."""
+    sealed = removed = 0
+    for sha, communes in sorted(clear_evidence_users(storage).items()):
+        with tempfile.SpooledTemporaryFile(max_size=CHUNK_BYTES) as plain:
+            for part in read_evidence(storage, sha):  # raises ValueError when the clear file is damaged
+                plain.write(part)
+            manifest = json.loads(storage.read(evidence_manifest_key(sha)))
+            facts = {"sha256": sha, "size": manifest["size"], "kind": manifest["kind"]}
+            for commune_id in sorted(communes):
+                if not storage.exists(evidence_seal.manifest_key(EVIDENCE_PREFIX, sha, commune_id)):
+                    evidence_seal.write_sealed(storage, EVIDENCE_PREFIX, lock_for(commune_id), plain, commune_id, facts)
+                    sealed += 1
+        storage.delete(evidence_manifest_key(sha))
+        for i in range(manifest["parts"]):
+            storage.delete(f"{EVIDENCE_PREFIX}/{sha}/part-{i:06d}")
+        removed += 1
+    return sealed, removed
