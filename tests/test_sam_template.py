@@ -158,7 +158,10 @@ def test_intake_may_only_create_under_its_own_prefixes(transformed):
     statements = _statements(transformed, "TipsFunction")
     writes = [s for s in statements if "s3:PutObject" in _text(s["Action"])]
     assert len(writes) == 1
-    assert all(any(p in _text(r) for p in ("tips/*", "receipts/*", "notices/queue/*")) for r in writes[0]["Resource"])
+    # The report under tips/, its receipt index, its case-number index entry (cases/), the content fingerprint
+    # that tells a changed resend from a retry (fingerprints/) and the officers' content-free notice.
+    allowed = ("tips/*", "receipts/*", "cases/*", "fingerprints/*", "notices/queue/*")
+    assert all(any(p in _text(r) for p in allowed) for r in writes[0]["Resource"])
     reads = [s for s in statements if "s3:GetObject" in _text(s["Action"])]
     # Only HEAD of the sealed record (exactly-once check), never the receipts index or attachments.
     assert len(reads) == 1 and "report.sealed" in _text(reads[0]["Resource"])
@@ -482,3 +485,92 @@ def test_reporter_messages_may_only_create_messages_and_read_what_the_receipt_op
     reads = _text([s["Resource"] for s in statements if "s3:GetObject" in _text(s["Action"])])
     assert "attachments" not in reads and "/case/" not in reads and "*.box" not in reads
     assert not any("s3:*" in _text(s["Action"]) for s in statements)
+
+
+def _sub_pattern(value) -> "re.Pattern":
+    """An IAM resource or LeadingKeys pattern of the template (``!Sub`` with the bucket and data prefix) as
+    a regex over storage keys: ``*`` any run of characters."""
+    import re
+
+    text = value["Fn::Sub"] if isinstance(value, dict) else str(value)
+    text = text.replace("${DataBucket.Arn}/", "").replace("${DataPrefix}", "")
+    return re.compile("".join(".*" if ch == "*" else re.escape(ch) for ch in text) + r"\Z")
+
+
+def _tips_policy(sam_template) -> dict[str, list]:
+    """TipsFunction's S3 creates, S3 reads (HEAD included) and counters, as key patterns."""
+    found: dict[str, list] = {"create": [], "read": [], "count": []}
+    for statement in sam_template["Resources"]["TipsFunction"]["Properties"]["Policies"][0]["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+        if "s3:PutObject" in actions:
+            found["create"] += [_sub_pattern(r) for r in resources]
+        if "s3:GetObject" in actions:
+            found["read"] += [_sub_pattern(r) for r in resources]
+        if "dynamodb:UpdateItem" in actions:
+            keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            found["count"] += [_sub_pattern(k) for k in keys]
+    return found
+
+
+def test_the_report_intake_seals_to_the_root_and_keyring_on_aws_and_may_do_all_it_needs(sam_template, config):
+    """The intake functions get the office root's public key (BVTE_OFFICE_PUBLIC_KEY from OfficeRootPublicKey),
+    so on AWS a report becomes a case record sealed to the root and the keyring's officers; every key a real
+    report of that format (with a photo, then its retry) creates, reads or counts is allowed by TipsFunction's
+    policy, and nothing else: no attachment or case event is readable."""
+    import io
+
+    from PIL import Image
+
+    from functions.keys import ensure_dev_office
+    from functions.web import context, create_app
+
+    resources = sam_template["Resources"]
+    for name in ("TipsFunction", "TipMessagesFunction"):
+        variables = resources[name]["Properties"]["Environment"]["Variables"]
+        assert variables["BVTE_OFFICE_PUBLIC_KEY"] == {"Ref": "OfficeRootPublicKey"}, name
+    policy = _tips_policy(sam_template)
+    ensure_dev_office(config)
+    app = create_app(config.replace(tips_per_hour=100))
+    storage = context(app).storage
+    touched: dict[str, list[str]] = {"create": [], "read": [], "count": []}
+
+    class Recording:
+        def create(self, key, data):
+            touched["create"].append(key)
+            return storage.create(key, data)
+
+        def read(self, key):
+            touched["read"].append(key)
+            return storage.read(key)
+
+        def exists(self, key):
+            touched["read"].append(key)  # a HEAD: s3:GetObject
+            return storage.exists(key)
+
+        def increment(self, counter, amount=1):
+            touched["count"].append(counter)
+            return storage.increment(counter, amount)
+
+        def __getattr__(self, name):
+            return getattr(storage, name)
+
+    context(app).storage = Recording()
+    photo = io.BytesIO()
+    Image.new("RGB", (40, 30), (10, 90, 200)).save(photo, "JPEG")
+    form = {"description": "Em bé ở bản Co Hắc bị đánh nhiều ngày", "category": "bao-luc", "commune": "muong-ang",
+            "submission_id": "sam-policy-intake-0000000001"}
+    client = app.test_client()
+    for _ in range(2):  # the report, then its retry (exactly once: the record is looked up again)
+        answer = client.post("/api/tips", data={**form, "attachments": (io.BytesIO(photo.getvalue()), "anh.jpg")},
+                             headers={"Accept": "application/json"}, content_type="multipart/form-data")
+        assert answer.status_code == 201, answer.get_data(as_text=True)
+    assert any(k.endswith("/report.v2.json") for k in touched["create"])  # a case record, not the first format
+    assert any(k.startswith("cases/") for k in touched["create"]) and any(k.startswith("keyring/") for k in touched["read"])
+    for kind in ("create", "read", "count"):
+        assert [k for k in touched[kind] if not any(p.match(k) for p in policy[kind])] == [], kind
+    stored = list(storage.list("tips/"))
+    assert any("/attachments/" in k for k in stored)
+    for key in stored:
+        if "/attachments/" in key or "/case/" in key:
+            assert not any(p.match(key) for p in policy["read"]), key
