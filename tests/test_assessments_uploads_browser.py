@@ -129,9 +129,12 @@ def test_a_large_file_goes_ahead_and_the_receipt_shows_its_size_and_hash(page, f
                          "sha256": hashlib.sha256(big).hexdigest()}  # hashed in the browser
     from functions.web import context
 
+    from functions.api.uploads import _decrypt_waiting
+
     stored = context(app).storage
-    [key] = stored.list("uploads/")  # what the signed post put in storage: the whole file
-    assert stored.read(key) == big
+    [key] = stored.list("uploads/")  # what the signed post put in storage: the whole file, never in the clear
+    assert big[-4096:] not in stored.read(key)
+    assert _decrypt_waiting(context(app), key, stored.read(key)) == big
     [form_post] = form_posts
     assert "upload_evidence_tc01" in form_post["fields"]
     assert form_post["files"] == [("evidence", "to-trinh.pdf")]  # the small file stays in the form

@@ -1,7 +1,7 @@
 """Self-assessment evidence encrypted at rest (functions/core/evidence_seal.py, issue 13): the sealed format
 itself (chunks in order, nothing cut off, only the holders' keys), then end to end — evidence sent in the
-form and claimed from the local upload endpoint leaves no plaintext byte in the evidence store (local disk
-and SeaweedFS; the endpoint's own waiting file is still clear, see ``waiting_upload``), the console's review
+form and claimed from the local upload endpoint leaves no plaintext byte anywhere in storage (local disk,
+the endpoint's waiting file included, and SeaweedFS), the console's review
 screen opens it, a resubmission keeps it by reference, and an old clear file opens."""
 
 from __future__ import annotations
@@ -42,11 +42,6 @@ def plaintext_on_disk(folder: Path) -> list[str]:
             found.append(str(path.relative_to(folder)))
     return found
 
-
-def waiting_upload(name: str) -> bool:
-    # The local upload stand-in's waiting file (uploads/<id>) is still kept as sent: encrypting it breaks
-    # tests/test_assessments_uploads_browser.py's check that storage holds the whole file (see the report).
-    return "/uploads/" in f"/{name}"
 
 
 # -- the format -------------------------------------------------------------------------------------
@@ -170,8 +165,7 @@ def test_form_and_local_upload_leave_no_plaintext_and_the_console_opens_them(con
     token = upload_ahead(client, code, ahead, "gui-truoc.pdf", "application/pdf")
     first = post_form(client, code, rubric, evidence_tc03=(io.BytesIO(big), "danh-sach.pdf"),
                       evidence=(io.BytesIO(png), "anh.png"), upload_evidence_tc01=token)
-    leaked = plaintext_on_disk(Path(config.data_dir))
-    assert [k for k in leaked if not waiting_upload(k)] == [] and len(leaked) == 1, leaked
+    assert plaintext_on_disk(Path(config.data_dir)) == []
     names = {f["filename"]: f for f in first["evidence"]}
     assert names["danh-sach.pdf"]["key"].endswith("/sealed-muong-ang.json")
 
@@ -194,7 +188,7 @@ def test_form_and_local_upload_leave_no_plaintext_and_the_console_opens_them(con
     assert set(console.session.storage.list("assessments/evidence/")) == before
     inline = console.get(f"/danh-gia/muong-ang/{YEAR}/tep/{names['danh-sach.pdf']['sha256']}/noi-dung")
     assert inline.status_code == 200 and inline.get_data() == big
-    assert [k for k in plaintext_on_disk(Path(config.data_dir)) if not waiting_upload(k)] == []
+    assert plaintext_on_disk(Path(config.data_dir)) == []
 
 
 def test_a_file_not_sealed_to_this_officer_is_refused_in_the_console(console, client, code, rubric):

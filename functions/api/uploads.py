@@ -201,12 +201,41 @@ def local_post(request: Request, ctx: Context) -> Response:
     if size < policy["min"]:
         return _s3_style_error(400, "EntityTooSmall", "Your proposed upload is smaller than the minimum allowed size")
     try:
-        ctx.storage.create(policy["key"], files[0].read())
+        ctx.storage.create(policy["key"], _encrypt_waiting(ctx, policy["key"], files[0].read()))
     except AlreadyExists:
         return _s3_style_error(412, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold")
     except StorageUnavailable:
         return _s3_style_error(503, "ServiceUnavailable", "Please try again.")
     return Response(204)
+
+
+# The local stand-in holds a file only until the form claims it, but it may hold children's personal
+# data: it is written encrypted under a key derived from the server secret and the object's own key (the
+# server must read it back to check it), never in the clear. The claimed file is then sealed to the
+# office's reviewers like any other evidence (functions/core/evidence_seal.py).
+_WAITING_MARK = b"bvte-upload-box-v1\n"
+
+
+def _waiting_box(ctx: Context, key: str):
+    from nacl.secret import SecretBox
+
+    return SecretBox(hmac.new(ctx.secret(), f"upload-at-rest|{key}".encode(), hashlib.sha256).digest())
+
+
+def _encrypt_waiting(ctx: Context, key: str, data: bytes) -> bytes:
+    return _WAITING_MARK + _waiting_box(ctx, key).encrypt(data)
+
+
+def _decrypt_waiting(ctx: Context, key: str, data: bytes) -> bytes | None:
+    """The file as sent to the local stand-in (``data`` as is from a presigned S3 POST); None if damaged."""
+    if not data.startswith(_WAITING_MARK):
+        return data if getattr(ctx.storage, "presigned_post", None) is not None else None
+    from nacl.exceptions import CryptoError
+
+    try:
+        return _waiting_box(ctx, key).decrypt(data[len(_WAITING_MARK):])
+    except CryptoError:
+        return None
 
 
 # -- 3. claim: tokens in a form become Uploads --------------------------------------------------
@@ -237,6 +266,9 @@ def claim(ctx: Context, token: str, field: str) -> Upload:
         data = ctx.storage.read(payload["key"])
     except NotFound:
         raise UploadRejected(400, field, f"Chưa nhận được tệp “{payload['name']}”: hãy tải lên lại.") from None
+    data = _decrypt_waiting(ctx, payload["key"], data)
+    if data is None:
+        raise UploadRejected(400, field, f"Tệp “{payload['name']}” bị hỏng khi tải lên: hãy tải lên lại.")
     max_bytes = ctx.config.assessment_max_file_bytes
     if not 0 < len(data) <= max_bytes:
         raise UploadRejected(413, field, f"Tệp “{payload['name']}” lớn hơn {max_bytes // (1024 * 1024)} MB.")
