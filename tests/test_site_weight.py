@@ -190,3 +190,68 @@ def test_first_paint_shows_the_hotline_and_looks_like_the_full_page(chromium, li
     # nothing moves when they arrive. A few pixels of anti-aliasing may differ.
     assert changed <= 0.005, f"{kind} at {screen}: {changed:.2%} of the first screen changes when the " \
                              "stylesheets arrive (run theme/tools/critical_css.py)"
+
+
+# --- in Chromium: what the first view downloads ----------------------------------------------------------------
+
+FIRST_VIEW = 60 * 1024
+
+
+def first_view_bytes(chromium, url: str) -> tuple[int, list[str]]:
+    """Bytes on the wire (compressed, with headers) of every response finished by the load event, in a fresh
+    context (empty cache) at 360×640, and the paths of those responses."""
+    context = chromium.new_context(locale="vi-VN", viewport=VIEWPORTS["phone"], is_mobile=True, has_touch=True)
+    guard = Guard(context)
+    page = context.new_page()
+    cdp = context.new_cdp_session(page)
+    urls: dict[str, str] = {}
+    finished: dict[str, tuple[float, int]] = {}
+    loaded: list[float] = []
+    cdp.on("Network.requestWillBeSent", lambda e: urls.setdefault(e["requestId"], e["request"]["url"]))
+    cdp.on("Network.loadingFinished",
+           lambda e: finished.__setitem__(e["requestId"], (e["timestamp"], e["encodedDataLength"])))
+    cdp.on("Page.loadEventFired", lambda e: loaded.append(e["timestamp"]))
+    cdp.send("Network.enable")
+    cdp.send("Page.enable")
+    try:
+        page.goto(url, wait_until="load")
+        page.wait_for_function("() => document.readyState === 'complete'")
+    finally:
+        context.close()
+    assert not guard.foreign, f"requests to other hosts: {guard.foreign}"
+    assert loaded, "no load event"
+    first = {rid: size for rid, (at, size) in finished.items() if at <= loaded[0]}
+    return sum(first.values()), sorted(urls[rid].split("/", 3)[-1] for rid in first)
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("kind", PAGE_TYPES)
+def test_first_view_downloads_at_most_60_kib(chromium, live_server, kind):
+    """Material's bundle (31 kB) waits until after the load event (theme/assets/js/material-later.js): the
+    first view of every page type, with an empty cache, stays within 60 KiB."""
+    total, paths = first_view_bytes(chromium, live_server.url + PAGE_TYPES[kind])
+    assert total <= FIRST_VIEW, f"{kind}: {total / 1024:.1f} KiB by the load event: {paths}"
+    assert not [p for p in paths if "/javascripts/bundle." in "/" + p], paths
+
+
+@pytest.mark.browser
+def test_the_search_shortcut_works_on_the_first_key_before_material_has_loaded(chromium, live_server):
+    """With the browser never idle (so only the reader's action loads material's bundle), the first "/"
+    loads the bundle, opens search with the box focused, and a query finds the hotlines page."""
+    context = chromium.new_context(locale="vi-VN", viewport=VIEWPORTS["desktop"])
+    guard = Guard(context)
+    context.add_init_script("window.requestIdleCallback = () => 0;")
+    page = context.new_page()
+    try:
+        page.goto(live_server.url + "/")
+        assert page.evaluate("!document.querySelector('script[src*=\"javascripts/bundle.\"]')")  # not loaded yet
+        page.locator("body").press("/")
+        page.wait_for_function("() => document.activeElement && document.activeElement.matches("
+                               "'input[data-md-component=search-query]')")
+        assert page.evaluate("document.getElementById('__search').checked")
+        page.keyboard.type("111")
+        page.wait_for_function("() => [...document.querySelectorAll('.md-search-result__item > a')]"
+                               ".some(a => new URL(a.href).pathname === '/duong-day-nong/')", timeout=15000)
+    finally:
+        context.close()
+    assert not guard.foreign, f"requests to other hosts: {guard.foreign}"

@@ -9,6 +9,12 @@ first screen of every page type, written by ``theme/tools/critical_css.py``) in 
 stylesheets load without blocking the first paint (``media="print"`` until loaded, then ``all``; a
 ``<noscript>`` copy for browsers without JavaScript). The shell that the functions fill in (``/_shell/``)
 keeps its plain links: the functions' pages forbid inline styles and handlers (functions/api/security.py).
+
+Material's bundle script (``on_post_page`` too): its ``<script src>`` becomes the deferred loader
+``theme/assets/js/material-later.js`` with the bundle's address in ``data-src``, so the bundle is fetched
+after the load event (or on the reader's first interaction) and is not part of the first view on 2G. The
+loader is a file, not inline: inline it would push the largest pages past the 14 KB first round trip.
+The shell keeps the plain script tag, for the same reason as its stylesheets.
 """
 
 from __future__ import annotations
@@ -27,6 +33,8 @@ SHELL_URL = "_shell/"
 # critical CSS is read from these. A page's own stylesheet (the self-assessment's) stays as it is: its
 # rules could disagree with other pages' first screens, and it is small.
 _STYLESHEET = re.compile(r'<link rel="stylesheet" href="([^"]*assets/(?:stylesheets/main|css/site)\.[0-9a-f]+(?:\.min)?\.css)">')
+BUNDLE_LOADER = "assets/js/material-later.js"
+_BUNDLE_SCRIPT = re.compile(r'<script src="([^"]*)(assets/javascripts/bundle\.[0-9a-f]+\.min\.js)"></script>')
 SITE_WIDE_SHEET = re.compile(r"assets/(stylesheets/main|css/site)\.[0-9a-f]+(\.min)?\.css$")
 
 _critical: dict[str, str] = {}
@@ -56,6 +64,15 @@ def without_blocking_styles(html: str, critical_css: str) -> str:
     return _STYLESHEET.sub(deferred, html)
 
 
+def bundle_after_load(html: str) -> str:
+    """``html`` with material's bundle script replaced by the deferred loader, the bundle's address in ``data-src``."""
+    def loader(match: re.Match) -> str:
+        root, bundle = match.group(1), match.group(2)
+        return f'<script src="{root}{BUNDLE_LOADER}" data-src="{root}{bundle}" defer></script>'
+
+    return _BUNDLE_SCRIPT.sub(loader, html, count=1)
+
+
 def on_env(env, config: MkDocsConfig, files):
     theme_dir = Path(config.theme.custom_dir or "theme")
     env.globals["inline_asset"] = lambda name: asset_text(theme_dir, name)
@@ -67,4 +84,4 @@ def on_env(env, config: MkDocsConfig, files):
 def on_post_page(output: str, page: Page, config: MkDocsConfig) -> str:
     if page.url == SHELL_URL:
         return output
-    return without_blocking_styles(output, _critical["css"])
+    return bundle_after_load(without_blocking_styles(output, _critical["css"]))
