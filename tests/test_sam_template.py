@@ -497,20 +497,60 @@ def _sub_pattern(value) -> "re.Pattern":
     return re.compile("".join(".*" if ch == "*" else re.escape(ch) for ch in text) + r"\Z")
 
 
-def _tips_policy(sam_template) -> dict[str, list]:
-    """TipsFunction's S3 creates, S3 reads (HEAD included) and counters, as key patterns."""
-    found: dict[str, list] = {"create": [], "read": [], "count": []}
-    for statement in sam_template["Resources"]["TipsFunction"]["Properties"]["Policies"][0]["Statement"]:
+def _policy(sam_template, function: str) -> dict[str, list]:
+    """A function's S3 creates, S3 reads (HEAD included), listed prefixes and counters, as key patterns
+    (a ListBucket without a prefix condition allows every prefix)."""
+    found: dict[str, list] = {"create": [], "read": [], "list": [], "count": []}
+    for statement in sam_template["Resources"][function]["Properties"]["Policies"][0]["Statement"]:
         actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
         resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
         if "s3:PutObject" in actions:
             found["create"] += [_sub_pattern(r) for r in resources]
         if "s3:GetObject" in actions:
             found["read"] += [_sub_pattern(r) for r in resources]
+        if "s3:ListBucket" in actions:
+            prefixes = statement.get("Condition", {}).get("StringLike", {}).get("s3:prefix", ["*"])
+            found["list"] += [_sub_pattern(k) for k in (prefixes if isinstance(prefixes, list) else [prefixes])]
         if "dynamodb:UpdateItem" in actions:
             keys = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
             found["count"] += [_sub_pattern(k) for k in keys]
     return found
+
+
+def _recording(storage, touched: dict[str, list[str]]):
+    """``storage`` that writes down each key created, read (GET or HEAD), listed or counted."""
+
+    class Recording:
+        def create(self, key, data):
+            touched["create"].append(key)
+            return storage.create(key, data)
+
+        def read(self, key):
+            touched["read"].append(key)
+            return storage.read(key)
+
+        def exists(self, key):
+            touched["read"].append(key)  # a HEAD: s3:GetObject
+            return storage.exists(key)
+
+        def list(self, prefix=""):
+            touched["list"].append(prefix)
+            return storage.list(prefix)
+
+        def increment(self, counter, amount=1):
+            touched["count"].append(counter)
+            return storage.increment(counter, amount)
+
+        def __getattr__(self, name):
+            return getattr(storage, name)
+
+    return Recording()
+
+
+def _outside(policy: dict[str, list], touched: dict[str, list[str]]) -> dict[str, list[str]]:
+    """What the function did that its policy does not allow, by kind."""
+    return {kind: [k for k in keys if not any(p.match(k) for p in policy[kind])]
+            for kind, keys in touched.items() if kind in policy}
 
 
 def test_the_report_intake_seals_to_the_root_and_keyring_on_aws_and_may_do_all_it_needs(sam_template, config):
@@ -529,33 +569,12 @@ def test_the_report_intake_seals_to_the_root_and_keyring_on_aws_and_may_do_all_i
     for name in ("TipsFunction", "TipMessagesFunction"):
         variables = resources[name]["Properties"]["Environment"]["Variables"]
         assert variables["BVTE_OFFICE_PUBLIC_KEY"] == {"Ref": "OfficeRootPublicKey"}, name
-    policy = _tips_policy(sam_template)
+    policy = _policy(sam_template, "TipsFunction")
     ensure_dev_office(config)
     app = create_app(config.replace(tips_per_hour=100))
     storage = context(app).storage
-    touched: dict[str, list[str]] = {"create": [], "read": [], "count": []}
-
-    class Recording:
-        def create(self, key, data):
-            touched["create"].append(key)
-            return storage.create(key, data)
-
-        def read(self, key):
-            touched["read"].append(key)
-            return storage.read(key)
-
-        def exists(self, key):
-            touched["read"].append(key)  # a HEAD: s3:GetObject
-            return storage.exists(key)
-
-        def increment(self, counter, amount=1):
-            touched["count"].append(counter)
-            return storage.increment(counter, amount)
-
-        def __getattr__(self, name):
-            return getattr(storage, name)
-
-    context(app).storage = Recording()
+    touched: dict[str, list[str]] = {"create": [], "read": [], "list": [], "count": []}
+    context(app).storage = _recording(storage, touched)
     photo = io.BytesIO()
     Image.new("RGB", (40, 30), (10, 90, 200)).save(photo, "JPEG")
     form = {"description": "Em bé ở bản Co Hắc bị đánh nhiều ngày", "category": "bao-luc", "commune": "muong-ang",
@@ -567,10 +586,56 @@ def test_the_report_intake_seals_to_the_root_and_keyring_on_aws_and_may_do_all_i
         assert answer.status_code == 201, answer.get_data(as_text=True)
     assert any(k.endswith("/report.v2.json") for k in touched["create"])  # a case record, not the first format
     assert any(k.startswith("cases/") for k in touched["create"]) and any(k.startswith("keyring/") for k in touched["read"])
-    for kind in ("create", "read", "count"):
-        assert [k for k in touched[kind] if not any(p.match(k) for p in policy[kind])] == [], kind
+    assert _outside(policy, touched) == {"create": [], "read": [], "list": [], "count": []}
     stored = list(storage.list("tips/"))
     assert any("/attachments/" in k for k in stored)
     for key in stored:
         if "/attachments/" in key or "/case/" in key:
             assert not any(p.match(key) for p in policy["read"]), key
+
+
+def test_the_upload_slot_function_may_do_all_a_real_slot_needs(sam_template, config):
+    """Issue 15 made a slot need the commune's access code and count the storage budget: every key a real
+    slot request (a wrong code, then the right one) reads, lists, creates or counts is in UploadsFunction's
+    policy."""
+    from functions.core import access_codes
+    from functions.web import context, create_app
+
+    policy = _policy(sam_template, "UploadsFunction")
+    app = create_app(config)
+    ctx = context(app)
+    code, _ = access_codes.issue(ctx.storage, ctx.secret(), "muong-ang")
+    touched: dict[str, list[str]] = {"create": [], "read": [], "list": [], "count": []}
+    storage = ctx.storage
+    ctx.storage = _recording(storage, touched)
+    client = app.test_client()
+    announce = {"filename": "bien-ban.pdf", "content_type": "application/pdf", "size": 5_000_000, "sha256": "a" * 64}
+    for sent in ("SAI-MA-0000-0000", code):
+        answer = client.post("/api/uploads", json=announce,
+                             headers={"X-Commune": "muong-ang", "X-Access-Code": sent})
+        assert answer.status_code in (200, 201, 401, 403), answer.get_data(as_text=True)
+    assert answer.status_code in (200, 201), answer.get_data(as_text=True)
+    assert touched["list"] and touched["count"]
+    assert _outside(policy, touched) == {"create": [], "read": [], "list": [], "count": []}
+
+
+def test_the_visits_function_may_do_all_a_real_beacon_needs(sam_template, config):
+    """Issue 15 made a beacon count once per page per window and at most so often per client: every key a
+    real beacon and a figures read touch is in VisitsFunction's policy."""
+    from functions.web import context, create_app
+
+    policy = _policy(sam_template, "VisitsFunction")
+    app = create_app(config)
+    ctx = context(app)
+    touched: dict[str, list[str]] = {"create": [], "read": [], "list": [], "count": []}
+    storage = ctx.storage
+    ctx.storage = _recording(storage, touched)
+    client = app.test_client()
+    phone = "Mozilla/5.0 (Linux; Android 10; K) AppleWebKit/537.36 Chrome/120.0 Mobile Safari/537.36"
+    for _ in range(2):
+        answer = client.post("/api/visits", headers={"User-Agent": phone, "Referer": "http://localhost/bao-tin/",
+                                                     "Sec-Fetch-Site": "same-origin"})
+        assert answer.status_code == 204
+    assert client.get("/api/visits").status_code == 200
+    assert touched["count"]
+    assert _outside(policy, touched) == {"create": [], "read": [], "list": [], "count": []}

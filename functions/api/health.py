@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import time
+from pathlib import Path
 
 from ..storage import StorageError
 from .errors import ApiError
@@ -47,16 +48,24 @@ def _probe(ctx: Context) -> str:
         ctx.storage.increment(PROBE_COUNTER)
     except (StorageError, OSError):
         return "storage_unwritable"
+    return "storage_low" if disk_low(ctx) else ""
+
+
+def disk_low(ctx: Context) -> bool:
+    """True when a local disk has less free space than reports keep in reserve: uploads and visitor markers
+    give way first. Object storage has no disk to run low (and these callers need no probe write)."""
     root = getattr(ctx.storage, "root", None)
-    if root is not None and free_bytes(root) < LOCAL_RESERVE_BYTES:
-        return "storage_low"
-    return ""
+    return isinstance(root, (str, os.PathLike)) and free_bytes(root) < LOCAL_RESERVE_BYTES
 
 
 def free_bytes(root) -> int:
-    """Free bytes for an unprivileged writer on the file system holding ``root``."""
+    """Free bytes for an unprivileged writer on the file system holding ``root`` (or, before the first write
+    made it, its nearest existing parent)."""
+    folder = Path(root)
+    while not folder.exists() and folder.parent != folder:
+        folder = folder.parent
     try:
-        stat = os.statvfs(root)
+        stat = os.statvfs(folder)
     except OSError:
         return 0
     return stat.f_bavail * stat.f_frsize

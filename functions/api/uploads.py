@@ -34,7 +34,7 @@ from urllib.parse import unquote
 from ..core import filetypes
 from ..storage import AlreadyExists, NotFound, StorageUnavailable
 from .errors import ApiError
-from .health import storage_problem
+from .health import disk_low
 from .http import SMALL_BODY_BYTES, Context, Request, Response, Upload, body_limit
 from .security import over_budget, over_limit, same_origin
 
@@ -162,7 +162,7 @@ def start_upload(request: Request, ctx: Context) -> Response:
     max_bytes = ctx.config.assessment_max_file_bytes
     announced = announced_file(request.json_body if isinstance(request.json_body, dict) else {}, max_bytes)
     _check_commune_code(request, ctx)
-    if storage_problem(ctx) == "storage_low":  # uploads give way before reports when the disk runs low
+    if disk_low(ctx):  # uploads give way before reports when the disk runs low
         raise ApiError(503)
     if over_limit(request, ctx, "uploads", UPLOADS_PER_HOUR) or over_budget(request, ctx, announced.size):
         raise ApiError(429)

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from ..core import visits
 from ..storage import StorageUnavailable
 from .errors import ApiError
-from .health import storage_problem
+from .health import disk_low
 from .http import SMALL_BODY_BYTES, Context, Request, Response, body_limit
 from .security import over_limit, same_origin
 
@@ -33,7 +33,7 @@ def _now(ctx: Context) -> float:
 def record(request: Request, ctx: Context) -> Response:
     # When the disk runs low, visitor markers are the first thing given up (reports keep the reserve).
     if (visits.is_countable(request.method, request.headers) and same_origin(request, ctx)
-            and storage_problem(ctx) != "storage_low"
+            and not disk_low(ctx)
             and not over_limit(request, ctx, "visits", ctx.config.visits_per_client_per_hour, now=_now(ctx))):
         try:
             visits.record_view(ctx.storage, ctx.secret(), _now(ctx), request.client_address,
