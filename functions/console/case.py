@@ -11,7 +11,6 @@ conflict. Decisions that need no HTTP live in ``case_actions``.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import re
 
@@ -26,7 +25,8 @@ from ..notifications import mark_opened
 from ..storage import NotFound, StorageError
 from . import case_actions as act
 from .casefile import CaseFile, assemble, read_case, references
-from .office import ConsoleError, actor, audit, session, unlocked_only
+from .office import ConsoleError, actor, audit, refused, session, unlocked_only
+from .office import handled as office_handled
 
 log = logging.getLogger(__name__)
 blueprint = Blueprint("case", __name__)
@@ -43,26 +43,9 @@ DONE = {
 }
 
 
-def _refused(message: str, status: int) -> tuple[str, int]:
-    return render_template("console/refused.html", message=message, status=status), status
-
-
 def handled(view):
-    """Refusals as the console's calm page: a case this key cannot open, storage out of reach."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except cases.CaseError as exc:
-            return _refused(str(exc), 404)
-        except ConsoleError as exc:
-            return _refused(str(exc), 400)
-        except StorageError as exc:
-            log.warning("case page: storage failed: %s", type(exc).__name__)
-            return _refused("Không đọc hoặc ghi được nơi lưu trữ lúc này. Hãy thử lại sau ít phút.", 503)
-
-    return unlocked_only(wrapper)
+    """Locked → the unlock page; refusals as the console's calm page (``office.handled``)."""
+    return unlocked_only(office_handled(view))
 
 
 def canonical(number: str) -> str:
@@ -188,7 +171,7 @@ def message_attachment(number: str, message: int, index: int):
         raise ConsoleError("Không tìm thấy tệp này trong nơi lưu trữ.") from None
     kind = act.inline_type(data)
     if not kind:
-        return _refused("Tệp này không xem trực tiếp được.", 415)
+        return refused("Tệp này không xem trực tiếp được.", 415)
     response = Response(data, mimetype=kind)
     response.headers = SandboxedHeaders(response.headers)
     response.headers["Content-Security-Policy"] = "sandbox"
@@ -225,7 +208,7 @@ def attachment_inline(number: str, index: int):
     _, data = _attachment(cf, index)
     kind = act.inline_type(data)
     if not kind:
-        return _refused("Tệp này không xem trực tiếp được. Dùng nút “Lưu về máy” nếu cần mở nó.", 415)
+        return refused("Tệp này không xem trực tiếp được. Dùng nút “Lưu về máy” nếu cần mở nó.", 415)
     response = Response(data, mimetype=kind)
     response.headers = SandboxedHeaders(response.headers)
     response.headers["Content-Security-Policy"] = "sandbox"

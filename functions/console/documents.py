@@ -12,21 +12,20 @@ and the year's case register with its XLSX download and the criterion-6 figure.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import re
 from pathlib import Path
 
 import yaml
 from flask import Blueprint, Response, current_app, render_template, request
 
-from ..core import audit as audit_log, case_register, cases
+from ..core import case_register, cases
 from ..core.clocks import UNIT_LABELS
 from ..core.forms import Form
 from ..core.rubric import RubricError, load_rubrics, rubric_in_force, rubrics_dir
 from ..core.workdays import VIETNAM
-from ..storage import StorageError
+
 from .casefile import CaseFile, read_case, readable_cases, references
-from .office import ConsoleError, actor, audit, session, unlocked_only
+from .office import actor, audit, handled, refused, session, unlocked_only
 
 blueprint = Blueprint("documents", __name__)
 
@@ -38,25 +37,6 @@ PRINT_ACTION = "print"
 UNKNOWN_OFFICE = "Chưa có cơ quan của xã này trong content/data/offices.yml."
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _refused(message: str, status: int):
-    return render_template("console/refused.html", message=message, status=status), status
-
-
-def handled(view):
-    """Refusals as the console's calm page: an unknown or unreadable case, storage out of reach."""
-
-    @functools.wraps(view)
-    def wrapper(*args, **kwargs):
-        try:
-            return view(*args, **kwargs)
-        except ConsoleError as exc:
-            return _refused(str(exc), 400)
-        except StorageError:
-            return _refused("Không đọc được kho lưu trữ lúc này: hãy kiểm tra kết nối rồi thử lại.", 503)
-
-    return wrapper
 
 
 # -- the office's header ---------------------------------------------------------------------------------
@@ -162,14 +142,14 @@ def print_form(number: str, form_id: str):
     form = references().forms.get(form_id)
     canonical = canonical_number(number)
     if form is None or canonical is None:
-        return _refused("Không có biểu mẫu hoặc số hồ sơ này.", 404)
+        return refused("Không có biểu mẫu hoặc số hồ sơ này.", 404)
     try:
         file = _open(canonical, PRINT_ACTION)
     except cases.CaseError as exc:
-        return _refused(str(exc), 404)
+        return refused(str(exc), 404)
     answers = file.step_state.forms.get(form_id)
     if answers is None:
-        return _refused(f"Hồ sơ {canonical} chưa lưu Mẫu {form.number}: hãy lưu biểu mẫu trước khi in.", 404)
+        return refused(f"Hồ sơ {canonical} chưa lưu Mẫu {form.number}: hãy lưu biểu mẫu trước khi in.", 404)
     date_typed, date, date_error = _typed_date()
     return render_template(
         "console/print.html", form=form, number=canonical, fields=printed_fields(form, answers),

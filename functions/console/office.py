@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import logging
 
 import click
-from flask import current_app, redirect, request
+from flask import current_app, redirect, render_template, request
 
 from ..commands.session import Actor, Session
+from ..core.cases import CaseError
+from ..storage import StorageError
+
+log = logging.getLogger(__name__)
+STORAGE_FAILED = "Không đọc hoặc ghi được nơi lưu trữ lúc này: hãy kiểm tra kết nối rồi thử lại sau ít phút."
 
 
 class ConsoleError(Exception):
@@ -57,3 +63,27 @@ def now():
     """The console's present moment (aware, UTC): ``app.extensions["console-now"]``, a callable, when a test
     or a benchmark sets one; else the real clock. Every clock on screen is computed at this moment."""
     return current_app.extensions.get("console-now", lambda: dt.datetime.now(dt.timezone.utc))()
+
+
+def refused(message: str, status: int):
+    """A refusal as the console's calm page (never a traceback)."""
+    return render_template("console/refused.html", message=message, status=status), status
+
+
+def handled(view):
+    """A view's expected failures as refusals: a case this key cannot open (404), an action the officer
+    asked for that cannot be done (400), storage out of reach (503, its type only in the log)."""
+
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        try:
+            return view(*args, **kwargs)
+        except CaseError as exc:
+            return refused(str(exc), 404)
+        except ConsoleError as exc:
+            return refused(str(exc), 400)
+        except StorageError as exc:
+            log.warning("console: storage failed: %s", type(exc).__name__)
+            return refused(STORAGE_FAILED, 503)
+
+    return wrapper
