@@ -300,22 +300,30 @@ def show(obj, case_number: str, save_attachments: Path | None) -> None:
     _save_message_attachments(ctx, opened, messages, save_attachments)
     save_attachments.mkdir(parents=True, exist_ok=True)
     for a in opened.case.attachments:
-        # The name comes from the record; only its last part, so it cannot leave the chosen folder.
-        name = str(a.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1].lstrip(".") or "tep"
-        target = save_attachments / f"{opened.number}-{name}"
-        if target.exists():
-            raise click.ClickException(f"{target} đã có: không ghi đè.")
-        ctx.session.audit(ctx.actor, "save_attachment", opened.number)
-        with storage_errors():
-            try:
-                data = cases.read_attachment(ctx.session.storage, opened.case, a)
-            except (NotFound, cases.CaseError, ValueError) as exc:
-                raise click.ClickException(f"Không đọc được {a.get('name')}: {type(exc).__name__}") from None
+        target = save_attachments / f"{opened.number}-{_safe_name(a)}"
+        _save_decrypted(ctx, opened, a, target, lambda a=a: cases.read_attachment(ctx.session.storage, opened.case, a))
+
+
+def _safe_name(attachment: dict) -> str:
+    """The name the record gives, last part only, so a saved file cannot leave the chosen folder."""
+    return str(attachment.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1].lstrip(".") or "tep"
+
+
+def _save_decrypted(ctx: Context, opened: Opened, attachment: dict, target: Path, read) -> None:
+    """One attachment decrypted into ``target`` (0600, never over an existing file); audited first."""
+    if target.exists():
+        raise click.ClickException(f"{target} đã có: không ghi đè.")
+    ctx.session.audit(ctx.actor, "save_attachment", opened.number)
+    with storage_errors():
         try:
-            create_file(target, data, 0o600)
-        except FileExistsError:
-            raise click.ClickException(f"{target} đã có: không ghi đè.") from None
-        click.echo(f"Đã lưu {target}")
+            data = read()
+        except (NotFound, cases.CaseError, ValueError) as exc:
+            raise click.ClickException(f"Không đọc được {attachment.get('name')}: {type(exc).__name__}") from None
+    try:
+        create_file(target, data, 0o600)
+    except FileExistsError:
+        raise click.ClickException(f"{target} đã có: không ghi đè.") from None
+    click.echo(f"Đã lưu {target}")
 
 
 def _print_reporter_messages(ctx: Context, opened: Opened) -> list:
@@ -346,19 +354,9 @@ def _save_message_attachments(ctx: Context, opened: Opened, messages: list, fold
     """Each readable message's attachments, decrypted, as ``<number>-tin-nhan-tep-<n>.<ext>``."""
     for message in (m for m in messages if m.readable):
         for a in message.attachments:
-            name = str(a.get("name", "")).replace("\\", "/").rsplit("/", 1)[-1].lstrip(".") or "tep"
-            target = folder / f"{opened.number}-{message.key.rsplit('/', 1)[-1][:8]}-{name}"
-            ctx.session.audit(ctx.actor, "save_attachment", opened.number)
-            with storage_errors():
-                try:
-                    data = reporter_messages.read_attachment(ctx.session.storage, message, a)
-                except (NotFound, cases.CaseError, ValueError) as exc:
-                    raise click.ClickException(f"Không đọc được {a.get('name')}: {type(exc).__name__}") from None
-            try:
-                create_file(target, data, 0o600)
-            except FileExistsError:
-                raise click.ClickException(f"{target} đã có: không ghi đè.") from None
-            click.echo(f"Đã lưu {target}")
+            target = folder / f"{opened.number}-{message.key.rsplit('/', 1)[-1][:8]}-{_safe_name(a)}"
+            _save_decrypted(ctx, opened, a, target,
+                            lambda m=message, a=a: reporter_messages.read_attachment(ctx.session.storage, m, a))
 
 
 def _mark_opened(session: Session, tip_id: str) -> None:
