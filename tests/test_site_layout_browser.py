@@ -11,6 +11,7 @@ answered locally, anything else fails the test.
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from test_site_browser import QUICK_EXIT_URL, Guard
 
@@ -63,15 +64,28 @@ def test_the_running_total_never_covers_the_field_being_edited(screen, live_serv
     assert box["bottom"] <= summary["top"] or box["top"] >= summary["bottom"], (field, box, summary)
 
 
+CLEAR_OF_SUMMARY = """id => {
+    const box = document.getElementById(id).getBoundingClientRect();
+    return box.bottom <= document.getElementById("tong-ket").getBoundingClientRect().top + 1;
+}"""
+
+
 def test_tabbing_through_the_form_keeps_each_field_clear_of_the_running_total(screen, live_server):
     screen.goto(f"{live_server.url}/tu-danh-gia/")
     screen.wait_for_selector("#tong-ket:not([hidden])")
+    # Material's script arrives after the load event (or at the first key) and reveals the search controls,
+    # which moves the page: wait for it, so each field is judged on the page the person keeps using.
+    screen.wait_for_load_state("networkidle")
     screen.focus("#commune")
     for _ in range(8):
         screen.keyboard.press("Tab")
         focused = screen.evaluate("document.activeElement.id")
         if focused in ("tong-ket", ""):
             continue
+        try:  # the page lifts the field in the frame after focus: wait for that frame, not a fixed time
+            screen.wait_for_function(CLEAR_OF_SUMMARY, arg=focused, timeout=3000)
+        except PlaywrightTimeout:
+            pass
         box, summary = _rect(screen, f"[id='{focused}']"), _rect(screen, "#tong-ket")
         assert box["bottom"] <= summary["top"] + 1, (focused, box, summary)
 

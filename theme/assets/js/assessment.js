@@ -464,12 +464,15 @@
     busy("Đang gửi…");
   });
   // The sticky running total must never cover the field being edited: lift the field above it.
+  // Measured in the next frame, after the browser's own scrolling of the focused field into view.
   function keepClearOfSummary(event) {
     var field = event.target;
     if (summary.hidden || !field || !field.getBoundingClientRect || summary.contains(field)) return;
-    var cover = summary.getBoundingClientRect().top;
-    var bottom = field.getBoundingClientRect().bottom;
-    if (bottom > cover - 4) window.scrollBy(0, bottom - cover + 12);
+    window.requestAnimationFrame(function () {
+      var cover = summary.getBoundingClientRect().top;
+      var bottom = field.getBoundingClientRect().bottom;
+      if (bottom > cover - 4) window.scrollBy({top: bottom - cover + 12, behavior: "instant"});
+    });
   }
   form.addEventListener("focusin", keepClearOfSummary);
   // A scrollable region must be reachable by keyboard (its list can be longer than its few lines).
