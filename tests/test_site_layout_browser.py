@@ -231,3 +231,19 @@ def test_no_made_with_material_and_a_vietnamese_404_with_the_hotline_and_a_way_h
     assert screen.locator("article a[href='tel:111']").is_visible()
     screen.locator("article a", has_text="Về trang chủ").click()
     screen.wait_for_url(live_server.url + "/")
+
+
+@pytest.mark.parametrize("path", ["/tu-danh-gia/", "/van-ban/2024-cong-van-tang-cuong-bao-ve-cham-soc-tre-em/", "/"])
+def test_no_sideways_scroll_before_materials_script_has_run(chromium, live_server, path):
+    """Material's script arrives after the load event (or never, on a lost connection): until it runs, the
+    header's hidden second title must not widen a 360 px page (it made it 373 px)."""
+    context = chromium.new_context(locale="vi-VN", viewport={"width": 360, "height": 640})
+    try:
+        page = context.new_page()
+        page.route("**/assets/javascripts/bundle.*.js", lambda route: route.abort())
+        page.goto(live_server.url + path)
+        page.wait_for_load_state("load")
+        assert page.evaluate("document.documentElement.classList.contains('no-js')")  # the state under test
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    finally:
+        context.close()
