@@ -26,20 +26,8 @@ from inline_assets import SITE_WIDE_SHEET  # noqa: E402
 
 FIRST_ROUND_TRIP = 14 * 1024
 
-# One page of every public page type; the same list as theme/tools/critical_css.py.
-PAGE_TYPES = {
-    "home": "/",
-    "directive": "/van-ban/2024-cong-van-tang-cuong-bao-ve-cham-soc-tre-em/",
-    "directives index": "/van-ban/",
-    "article": "/bai-viet/noi-chuyen-voi-con/",
-    "articles index": "/bai-viet/",
-    "children's page": "/tre-em/",
-    "hotlines": "/duong-day-nong/",
-    "directory": "/danh-ba/",
-    "report form": "/bao-tin/",
-    "status lookup": "/tra-cuu/",
-    "self-assessment": "/tu-danh-gia/",
-}
+# One page of every public page type: the benchmark's list (theme/tools/critical_css.py reads the same pages).
+from bench.site_first_paint import PAGE_TYPES  # noqa: E402
 
 
 class Loads(HTMLParser):

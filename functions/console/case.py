@@ -169,14 +169,7 @@ def message_attachment(number: str, message: int, index: int):
                                                  messages[message].attachments[index])
     except NotFound:
         raise ConsoleError("Không tìm thấy tệp này trong nơi lưu trữ.") from None
-    kind = act.inline_type(data)
-    if not kind:
-        return refused("Tệp này không xem trực tiếp được.", 415)
-    response = Response(data, mimetype=kind)
-    response.headers = SandboxedHeaders(response.headers)
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return _inline(data, "Tệp này không xem trực tiếp được.")
 
 
 # -- attachments ------------------------------------------------------------------------------------------------
@@ -189,6 +182,19 @@ def _attachment(cf: CaseFile, index: int) -> tuple[dict, bytes]:
         return attachment, cases.read_attachment(session().storage, cf.case, attachment)
     except NotFound:
         raise ConsoleError("Không tìm thấy tệp này trong nơi lưu trữ.") from None
+
+
+def _inline(data: bytes, refusal: str):
+    """A decrypted file shown in the page: an image or PDF judged by its bytes, under ``sandbox``; anything
+    else refused with ``refusal``."""
+    kind = act.inline_type(data)
+    if not kind:
+        return refused(refusal, 415)
+    response = Response(data, mimetype=kind)
+    response.headers = SandboxedHeaders(response.headers)
+    response.headers["Content-Security-Policy"] = "sandbox"
+    response.headers["Content-Disposition"] = "inline"
+    return response
 
 
 class SandboxedHeaders(Headers):
@@ -206,14 +212,7 @@ class SandboxedHeaders(Headers):
 def attachment_inline(number: str, index: int):
     cf = load(number, "view_attachment")
     _, data = _attachment(cf, index)
-    kind = act.inline_type(data)
-    if not kind:
-        return refused("Tệp này không xem trực tiếp được. Dùng nút “Lưu về máy” nếu cần mở nó.", 415)
-    response = Response(data, mimetype=kind)
-    response.headers = SandboxedHeaders(response.headers)
-    response.headers["Content-Security-Policy"] = "sandbox"
-    response.headers["Content-Disposition"] = "inline"
-    return response
+    return _inline(data, "Tệp này không xem trực tiếp được. Dùng nút “Lưu về máy” nếu cần mở nó.")
 
 
 @blueprint.post("/ho-so/<number>/tep/<int:index>/luu")
