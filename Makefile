@@ -49,3 +49,14 @@ bench: install node_modules/.package-lock.json bench/node_modules/.package-lock.
 
 clean:
 	rm -rf site .pytest_cache .hypothesis
+
+## vendor-js: libsodium for the browser (the self-assessment page loads it only to seal a file it sends
+## ahead), copied from node_modules with its licence; run after changing its pinned version in package.json
+VENDOR_JS := theme/assets/js/vendor
+.PHONY: vendor-js
+vendor-js: node_modules/.package-lock.json
+	mkdir -p $(VENDOR_JS)
+	cp node_modules/libsodium/dist/modules/libsodium.js $(VENDOR_JS)/libsodium.js
+	cp node_modules/libsodium/LICENSE $(VENDOR_JS)/libsodium.LICENSE
+	cp node_modules/libsodium-wrappers/dist/modules/libsodium-wrappers.js $(VENDOR_JS)/libsodium-wrappers.js
+	cp node_modules/libsodium-wrappers/LICENSE $(VENDOR_JS)/libsodium-wrappers.LICENSE

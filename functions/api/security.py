@@ -22,7 +22,9 @@ PUBLIC_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     "Content-Security-Policy": (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        # 'wasm-unsafe-eval': a form re-rendered here seals evidence with libsodium's WebAssembly (issue 13);
+        # it allows compiling WebAssembly only, never JavaScript from text.
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self'; img-src 'self' data:; "
         "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
     ),
     "Permissions-Policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
@@ -31,8 +33,9 @@ PUBLIC_HEADERS = {
 
 # The built site's pages: mkdocs-material needs inline scripts and styles; nothing may come from another
 # host. The same policy as deploy/nginx.conf and the CloudFront headers policy in template.yaml.
+# 'wasm-unsafe-eval': the self-assessment page seals evidence with libsodium's WebAssembly (issue 13).
 SITE_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+    "default-src 'self'; script-src 'self' 'unsafe-inline' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'; "
     "form-action 'self'"
 )

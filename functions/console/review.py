@@ -244,6 +244,9 @@ def _evidence_or_404(place, year: int, sha: str) -> tuple[dict, bytes]:
         abort(403, str(exc))
     except (NotFound, ValueError):
         abort(404, "Tệp minh chứng không đọc được (thiếu phần hoặc sai mã kiểm tra).")
+    problem = evidence_preview.kind_problem(data, found.get("kind", ""))
+    if problem:  # a file sealed in the browser is checked by content only now
+        abort(415, problem)
     return found, data
 
 

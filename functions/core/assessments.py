@@ -66,7 +66,11 @@ def clean_filename(name: str) -> str:
 
 
 def check_evidence(stream: IO[bytes], filename: str, *, max_bytes: int) -> tuple[str, int, str]:
-    """(sha256, size, kind) of an evidence file, read in chunks; raises ``EvidenceRejected``."""
+    """(sha256, size, kind) of an evidence file, read in chunks; raises ``EvidenceRejected``. A file sealed
+    in the browser (``evidence_seal.SealedArrival``) cannot be read here: its announced facts count, and
+    its content is checked when a reviewer opens it."""
+    if isinstance(stream, evidence_seal.SealedArrival):
+        return _announced_facts(stream, filename, max_bytes)
     stream.seek(0)
     digest = hashlib.sha256()
     size = 0
@@ -93,6 +97,13 @@ def check_evidence(stream: IO[bytes], filename: str, *, max_bytes: int) -> tuple
     return digest.hexdigest(), size, sniffed.kind
 
 
+def _announced_facts(arrival: evidence_seal.SealedArrival, filename: str, max_bytes: int) -> tuple[str, int, str]:
+    if arrival.size > max_bytes:
+        raise EvidenceRejected(
+            f"Tệp “{clean_filename(filename)}” lớn hơn {max_bytes // (1024 * 1024)} MB cho mỗi tệp.", 413)
+    return arrival.sha256, arrival.size, arrival.kind
+
+
 def evidence_manifest_key(sha256: str) -> str:
     return f"{EVIDENCE_PREFIX}/{sha256}/manifest.json"
 
@@ -115,6 +126,8 @@ def save_evidence(storage, stream: IO[bytes], filename: str, *, max_bytes: int,
     ``check_evidence`` on this same stream, when the caller already ran it.
     """
     sha, size, kind = checked or check_evidence(stream, filename, max_bytes=max_bytes)
+    if lock is None and isinstance(stream, evidence_seal.SealedArrival):
+        raise EvidenceRejected(f"Tệp “{clean_filename(filename)}” đã mã hóa nhưng máy chủ chưa có khóa văn phòng.", 400)
     if lock is not None:
         return _save_sealed(storage, stream, lock, commune_id,
                             EvidenceRecord(sha256=sha, size=size, kind=kind, media_type=filetypes.MEDIA_TYPES[kind],
@@ -155,9 +168,28 @@ def _save_sealed(storage, stream: IO[bytes], lock, commune_id: str, record: Evid
     """Seal and store the file for this commune unless it already is; returns ``record``."""
     if not _COMMUNE.match(commune_id):
         raise ValueError("sealed evidence needs the commune's id")
+    if isinstance(stream, evidence_seal.SealedArrival):
+        return _save_browser_sealed(storage, stream, lock, commune_id, record, written)
     if not storage.exists(record.key):
         evidence_seal.write_sealed(storage, EVIDENCE_PREFIX, lock, stream, commune_id,
                                    {"sha256": record.sha256, "size": record.size, "kind": record.kind}, written)
+    return record
+
+
+def _save_browser_sealed(storage, arrival: evidence_seal.SealedArrival, lock, commune_id: str,
+                         record: EvidenceRecord, written: list[str] | None) -> EvidenceRecord:
+    """Store a file sealed in the browser as standard sealed parts (unless this commune already has the file),
+    then remove its upload object; ``EvidenceRejected`` when it was sealed for another commune or other
+    holders than ``lock``'s, or its bytes are not the announced chunks."""
+    if arrival.commune_id != commune_id or set(arrival.seal.keys) != set(lock.recipients) \
+            or arrival.seal.keyring_version != lock.keyring_version:
+        raise EvidenceRejected(f"Tệp “{record.filename}” được mã hóa cho người nhận khác: hãy tải lên lại.", 400)
+    if arrival.ciphertext is not None and not storage.exists(record.key):
+        try:
+            evidence_seal.store_browser_sealed(storage, EVIDENCE_PREFIX, arrival, written)
+        except evidence_seal.EvidenceSealError as exc:
+            raise EvidenceRejected(f"Tệp “{record.filename}”: {exc}", 400) from None
+    storage.delete(arrival.upload_key)  # the sealed parts hold the same ciphertext now
     return record
 
 

@@ -3,7 +3,9 @@
 PDF and images are shown by the browser itself (under a sandbox CSP, see functions/console/review.py);
 spreadsheets and documents never reach the browser as files. Only cell values (``data_only``: never
 formulas evaluated here) and paragraph text are read, with bounds so a huge sheet cannot fill a page.
-The files were already checked by content at intake (``filetypes.sniff``: zip size and entry limits).
+Files sent in the form were checked by content at intake (``filetypes.sniff``: zip size and entry limits);
+a file sealed in the browser never was (the server cannot read it), so ``kind_problem`` checks every file by
+content when it is opened, before anything is shown.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import zipfile
 from dataclasses import dataclass
 
 from defusedxml import ElementTree
+
+from . import filetypes
 
 MAX_ROWS = 200
 MAX_COLUMNS = 30
@@ -81,3 +85,15 @@ def docx_paragraphs(data: bytes) -> list[str]:
         if len(paragraphs) >= MAX_PARAGRAPHS:
             break
     return paragraphs
+
+
+def kind_problem(data: bytes, kind: str) -> str:
+    """"" when ``data`` is by content the ``kind`` its record names, else why it is refused, in Vietnamese."""
+    try:
+        sniffed = filetypes.sniff(io.BytesIO(data))
+    except filetypes.ZipRejected as exc:
+        return f"Tệp minh chứng bị từ chối, không mở: {exc}"
+    if sniffed.kind != kind:
+        return (f"Tệp minh chứng không đúng loại đã khai ({filetypes.LABELS.get(kind, kind)}): thực chất là "
+                f"{sniffed.described}. Tệp không được mở.")
+    return ""

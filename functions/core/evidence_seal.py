@@ -28,6 +28,13 @@ produce the same format before a direct upload):
   per file its name, size, kind and hash — the yearly report needs no key.
 - **Old files** stored before this format (``manifest.json`` + plain parts) still open
   (``assessments.read_evidence``); readers try the sealed manifest first.
+- **Sealed in the browser** (a direct upload to the bucket, ``functions/api/uploads.py``): the page gets
+  the lock's public keys (``public_recipients``), makes the content key, header, sealed keys and facts
+  exactly as ``write_sealed`` does and posts the encrypted chunks back to back as one object. The server
+  never sees the plaintext: it checks the announced structure (``check_browser_seal``) and the object's
+  size, then cuts the object into the standard parts and writes the standard manifest
+  (``store_browser_sealed``), so readers need no second format. Whether the content is what was
+  announced (hash, type) is checked when a reviewer opens it.
 """
 
 from __future__ import annotations
@@ -132,7 +139,11 @@ def write_sealed(storage, prefix: str, lock: EvidenceLock, stream: IO[bytes], co
         "keys": {holder: _b64(SealedBox(public).encrypt(content_key)) for holder, public in lock.recipients.items()},
         "facts": _b64(_facts_box(content_key).encrypt(json.dumps(facts, sort_keys=True).encode())),
     }
-    target = manifest_key(prefix, facts["sha256"], commune_id)
+    return _write_manifest(storage, manifest_key(prefix, facts["sha256"], commune_id), manifest, mine, written)
+
+
+def _write_manifest(storage, target: str, manifest: dict, mine: list[str], written: list[str] | None) -> str:
+    """Write the manifest last, create-only; when another request's manifest won, remove our parts."""
     try:
         storage.create(target, json.dumps(manifest, sort_keys=True).encode())
     except AlreadyExists:
@@ -198,3 +209,117 @@ def _pull_parts(storage, manifest: dict, state) -> Iterator[bytes]:
 def holder_name(officer_id: str | None) -> str:
     """The key-map name of an unlocked officer (``None``: the root)."""
     return ROOT if officer_id is None else f"officer/{officer_id}"
+
+
+# -- sealed in the browser ------------------------------------------------------------------------------
+
+ABYTES = sodium.crypto_secretstream_xchacha20poly1305_ABYTES  # what each chunk grows by when encrypted
+_HEADER_BYTES = sodium.crypto_secretstream_xchacha20poly1305_HEADERBYTES
+_SEALED_KEY_BYTES = sodium.crypto_secretstream_xchacha20poly1305_KEYBYTES + sodium.crypto_box_SEALBYTES
+_FACTS_BYTES = (nacl.secret.SecretBox.NONCE_SIZE + nacl.secret.SecretBox.MACBYTES + 2,
+                nacl.secret.SecretBox.NONCE_SIZE + nacl.secret.SecretBox.MACBYTES + 512)  # {} .. a short JSON
+_DAMAGED = "Tệp đã mã hóa trong trình duyệt không đúng định dạng: hãy tải lên lại."
+
+
+def parts_for(size: int) -> int:
+    """How many chunks a file of ``size`` bytes (> 0) is cut into."""
+    return -(-size // CHUNK_BYTES)
+
+
+def sealed_size(size: int) -> int:
+    """The bytes of all encrypted chunks of a ``size``-byte file, back to back."""
+    return size + parts_for(size) * ABYTES
+
+
+def public_recipients(lock: EvidenceLock) -> dict[str, str]:
+    """The lock's holders and their X25519 public keys (base64), for a browser to seal to."""
+    return {holder: _b64(bytes(public)) for holder, public in lock.recipients.items()}
+
+
+@dataclass(frozen=True)
+class BrowserSeal:
+    """What a browser announces of a file it sealed: the manifest's members, all still base64."""
+
+    header: str
+    keys: dict[str, str]
+    facts: str
+    parts: int
+    keyring_version: int
+
+    def as_dict(self) -> dict:
+        return {"header": self.header, "keys": dict(self.keys), "facts": self.facts, "parts": self.parts,
+                "keyring_version": self.keyring_version}
+
+
+def _decoded_length(text) -> int:
+    """The byte length of strict base64 ``text``; -1 when it is not base64."""
+    try:
+        return len(base64.b64decode(str(text), validate=True)) if isinstance(text, str) else -1
+    except ValueError:
+        return -1
+
+
+def check_browser_seal(announced, lock: EvidenceLock, size: int) -> BrowserSeal:
+    """The announced seal of a ``size``-byte file, checked against ``lock``: sealed to exactly its holders
+    under its keyring version, well-formed members, the right number of chunks. ``EvidenceSealError``
+    (Vietnamese) otherwise. The content itself cannot be checked here: that is for the reader's key."""
+    if not isinstance(announced, dict) or not isinstance(announced.get("keys"), dict):
+        raise EvidenceSealError(_DAMAGED)
+    keys = announced["keys"]
+    if set(keys) != set(lock.recipients) or announced.get("keyring_version") != lock.keyring_version:
+        raise EvidenceSealError("Danh sách cán bộ nhận tệp đã thay đổi trong lúc tải lên: hãy chọn và tải lên lại tệp.")
+    well_formed = (_decoded_length(announced.get("header")) == _HEADER_BYTES
+                   and all(_decoded_length(v) == _SEALED_KEY_BYTES for v in keys.values())
+                   and _FACTS_BYTES[0] <= _decoded_length(announced.get("facts")) <= _FACTS_BYTES[1]
+                   and announced.get("part_bytes", CHUNK_BYTES) == CHUNK_BYTES)
+    if not well_formed:
+        raise EvidenceSealError(_DAMAGED)
+    if size <= 0 or announced.get("parts") != parts_for(size):
+        raise EvidenceSealError("Số phần của tệp đã mã hóa không khớp với kích thước tệp: hãy tải lên lại.")
+    return BrowserSeal(announced["header"], dict(keys), announced["facts"], announced["parts"], lock.keyring_version)
+
+
+@dataclass
+class SealedArrival:
+    """A file a browser sealed and sent ahead, as the intake sees it instead of a plaintext stream: the
+    facts it announced, its seal, and its encrypted chunks (``ciphertext``, None when an earlier attempt of
+    the same upload already stored it)."""
+
+    seal: BrowserSeal
+    ciphertext: IO[bytes] | None
+    sha256: str
+    size: int
+    kind: str
+    commune_id: str
+    seal_id: str
+    upload_key: str
+
+
+def store_browser_sealed(storage, prefix: str, arrival: SealedArrival, written: list[str] | None = None) -> str:
+    """Cut the arrival's ciphertext into the standard parts and write the standard manifest last,
+    create-only (as ``write_sealed``); returns the manifest key. ``EvidenceSealError`` when the
+    ciphertext is not exactly the announced chunks (nothing is left behind then)."""
+    folder = f"{prefix}/{arrival.sha256}/{arrival.commune_id}-{arrival.seal_id}"
+    mine: list[str] = []
+    stream = arrival.ciphertext
+    stream.seek(0)
+    try:
+        for index in range(arrival.seal.parts):
+            part = stream.read(CHUNK_BYTES + ABYTES)
+            last = index == arrival.seal.parts - 1
+            expected = arrival.size - index * CHUNK_BYTES + ABYTES if last else CHUNK_BYTES + ABYTES
+            if len(part) != expected or (last and stream.read(1)):
+                raise EvidenceSealError("Tệp đã mã hóa có kích thước không khớp với tệp đã khai: hãy tải lên lại.")
+            key = f"{folder}/part-{index:06d}"
+            storage.create(key, part)
+            mine.append(key)
+            if written is not None:
+                written.append(key)
+    except EvidenceSealError:
+        for key in mine:
+            storage.delete(key)
+            if written is not None:
+                written.remove(key)
+        raise
+    manifest = {"format": FORMAT, "folder": folder, "part_bytes": CHUNK_BYTES, **arrival.seal.as_dict()}
+    return _write_manifest(storage, manifest_key(prefix, arrival.sha256, arrival.commune_id), manifest, mine, written)

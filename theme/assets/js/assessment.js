@@ -2,9 +2,13 @@
  * The form works fully without this script; it only shows the sums early and stops a send that
  * would surely be refused (empty or invalid scores, files too large) before it costs a 3G upload.
  * Large evidence files go ahead of the form (see sendAhead below): Lambda takes at most 6 MB per
- * request, so they are posted straight to storage and the form carries a signed token instead. */
+ * request, so they are posted straight to storage and the form carries a signed token instead.
+ * Where storage is a bucket, a file is encrypted here first (evidence-seal.js with libsodium, loaded only
+ * then): the bucket never holds a readable byte of a dossier that may list children. */
 (function () {
   "use strict";
+  // Where this script was served from: the sealing scripts beside it are loaded from there when needed.
+  var scriptBase = ((document.currentScript && document.currentScript.src) || "").replace(/[^\/?#]*([?#].*)?$/, "");
   var form = document.getElementById("tu-danh-gia");
   if (!form) return;
   var summary = document.getElementById("tong-ket");
@@ -331,6 +335,35 @@
     return { line: line, text: text, bar: bar };
   }
 
+  // The kind evidence_seal's facts name (functions/core/filetypes.py), by announced type.
+  var KINDS = {};
+  KINDS[TYPES.pdf] = "pdf"; KINDS[TYPES.jpg] = "jpeg"; KINDS[TYPES.png] = "png";
+  KINDS[TYPES.xlsx] = "xlsx"; KINDS[TYPES.docx] = "docx";
+  var sealer = null;
+
+  function loadScript(src) {
+    return new Promise(function (resolve, reject) {
+      var tag = document.createElement("script");
+      tag.src = src;
+      tag.onload = resolve;
+      tag.onerror = reject;
+      document.head.appendChild(tag);
+    });
+  }
+
+  // libsodium (about 300 KB compressed) and the sealing code, fetched once, on the first file to seal.
+  function loadSealer() {
+    if (!sealer) {
+      sealer = loadScript(scriptBase + "vendor/libsodium.js")
+        .then(function () { return loadScript(scriptBase + "vendor/libsodium-wrappers.js"); })
+        .then(function () { return loadScript(scriptBase + "evidence-seal.js"); })
+        .then(function () { return window.sodium.ready; })
+        .then(function () { return window.sodium; });
+      sealer.catch(function () { sealer = null; });  // a later try loads again
+    }
+    return sealer;
+  }
+
   function s3Message(xhr, name) {
     var code = /<Code>([^<]+)<\/Code>/.exec(xhr.responseText || "");
     code = code ? code[1] : "";
@@ -362,7 +395,13 @@
       ask.onload = function () {
         var answer = null;
         try { answer = JSON.parse(ask.responseText); } catch (e) { answer = null; }
-        if (ask.status === 201 && answer && answer.upload && answer.url) { post(answer, hex); return; }
+        if (ask.status === 201 && answer && answer.upload && answer.url) { post(answer, hex, file); return; }
+        // Storage that must only ever receive encrypted files: seal here, then ask for the signed post.
+        if (ask.status === 201 && answer && answer.seal && hex) {
+          if (input === template) { ui.line.parentNode.removeChild(ui.line); done("fallback"); return; }  // read by the server
+          sealThenPost(answer.seal, hex);
+          return;
+        }
         var fields = answer && answer.error && answer.error.fields;
         if (fields && (ask.status === 400 || ask.status === 413 || ask.status === 415)) {
           fail(fields.file || fields.sha256 || answer.error.message);
@@ -375,11 +414,54 @@
       ask.send(JSON.stringify({ filename: file.name, content_type: type, size: file.size, sha256: hex }));
     });
 
-    function post(answer, hex) {
+    function sealThenPost(offer, hex) {
+      var said = -1;
+      ui.text.textContent = "Đang mã hóa tệp “" + file.name + "” (" + sizeLabel(file.size) + ") trước khi tải lên…";
+      loadSealer().then(function (sodium) {
+        var facts = { sha256: hex, size: file.size, kind: KINDS[type] };
+        return window.bvteEvidenceSeal.seal(sodium, file, offer, facts, function (share) {
+          var pct = Math.floor(share * 100);
+          ui.bar.value = pct;
+          var step = Math.floor(pct / 25) * 25;
+          if (step !== said) {
+            said = step;
+            ui.text.textContent = "Đang mã hóa tệp “" + file.name + "” (" + sizeLabel(file.size) + "): " + step + "%.";
+          }
+        });
+      }).then(function (sealed) {
+        announceSeal(offer, sealed, hex);
+      }, function () {
+        fail("Chưa mã hóa được tệp “" + file.name + "” trong trình duyệt (không tải được bộ mã hóa hoặc không đọc được tệp)." + RETRY);
+      });
+    }
+
+    // The seal goes to the server first; its answer is the signed post for exactly the encrypted bytes.
+    function announceSeal(offer, sealed, hex) {
+      var ask = new XMLHttpRequest();
+      ask.open("POST", uploadsUrl);
+      ask.setRequestHeader("Content-Type", "application/json");
+      ask.setRequestHeader("Accept", "application/json");
+      ask.onload = function () {
+        var answer = null;
+        try { answer = JSON.parse(ask.responseText); } catch (e) { answer = null; }
+        if (ask.status === 201 && answer && answer.upload && answer.url) { post(answer, hex, sealed.body); return; }
+        var fields = answer && answer.error && answer.error.fields;
+        fail((fields && fields.file) || "Chưa tải lên được tệp “" + file.name + "” (máy chủ đang bận)." + RETRY);
+      };
+      ask.onerror = function () { fail("Mất kết nối khi đang tải lên tệp “" + file.name + "”. Kiểm tra mạng." + RETRY); };
+      // Flat members (the API takes no nested objects): one "key:<holder>" per sealed content key.
+      var s = sealed.seal;
+      var body = { seal: offer.upload, header: s.header, facts: s.facts, parts: s.parts, part_bytes: s.part_bytes,
+                   keyring_version: s.keyring_version };
+      for (var holder in s.keys) { if (s.keys.hasOwnProperty(holder)) body["key:" + holder] = s.keys[holder]; }
+      ask.send(JSON.stringify(body));
+    }
+
+    function post(answer, hex, body) {
       var data = new FormData();
       var fields = answer.fields || {};
       for (var name in fields) { if (fields.hasOwnProperty(name)) data.append(name, fields[name]); }
-      data.append(answer.file_field || "file", file);  // last: S3 ignores fields after the file
+      data.append(answer.file_field || "file", body);  // last: S3 ignores fields after the file
       var xhr = new XMLHttpRequest();
       var said = -1;
       xhr.open("POST", answer.url);
