@@ -402,3 +402,31 @@ def test_the_vendored_libsodium_is_the_pinned_package():
         assert (vendor / f"{name}.js").read_bytes() == (modules / name / "dist" / "modules" / f"{name}.js").read_bytes(), \
             f"{name}.js differs from node_modules: run `make vendor-js`"
         assert (vendor / f"{name}.LICENSE").read_bytes() == (modules / name / "LICENSE").read_bytes()
+
+
+def test_the_console_refuses_a_browser_sealed_file_that_is_not_its_announced_kind(tmp_path, console, client, code,
+                                                                                   rubric):
+    """The server could not look inside a file sealed in the browser: a PNG announced as a PDF is stored, and
+    the officer's console refuses to show it, saying what it really is."""
+    from test_uploads import scores
+
+    png = b"\x89PNG\r\n\x1a\n" + b"\x00" * 5000
+    sha = hashlib.sha256(png).hexdigest()
+    first = client.post("/api/uploads", json={"filename": "bao-cao.pdf", "content_type": "application/pdf",
+                                              "size": len(png), "sha256": sha, "commune": "muong-ang",
+                                              "access_code": code})
+    assert first.status_code == 201, first.get_json()
+    offer = first.get_json()["seal"]
+    seal, body = node_seal(tmp_path, offer, png, kind="pdf")
+    answer = sealed_start(client, offer, seal).get_json()
+    assert send(answer, body, client) == 204
+    r = client.post("/api/assessments", data={"commune": "muong-ang", "year": str(YEAR), "access_code": code,
+                                              **scores(rubric), "upload_evidence": answer["upload"]},
+                    headers=JSON, content_type="multipart/form-data")
+    assert r.status_code == 201, r.get_json()
+    assert r.get_json()["assessment"]["evidence"][0]["kind"] == "pdf"
+    console.unlock()
+    for path in (f"/danh-gia/muong-ang/{YEAR}/tep/{sha}", f"/danh-gia/muong-ang/{YEAR}/tep/{sha}/noi-dung"):
+        shown = console.get(path)
+        assert shown.status_code == 415
+        assert "không đúng loại đã khai" in shown.get_data(as_text=True) and b"\x89PNG" not in shown.get_data()
