@@ -430,3 +430,22 @@ def test_the_console_refuses_a_browser_sealed_file_that_is_not_its_announced_kin
         shown = console.get(path)
         assert shown.status_code == 415
         assert "không đúng loại đã khai" in shown.get_data(as_text=True) and b"\x89PNG" not in shown.get_data()
+
+
+def test_a_seal_for_a_dozen_officers_and_a_long_vietnamese_name_fits_the_small_body_limit(tmp_path):
+    """/api/uploads keeps its small body limit (4 KiB): the seal's announcement of the root and 12 officers
+    covering the commune, for a file with a 120-character Vietnamese name, still fits."""
+    root = office_keys.Identity.generate()
+    officers = tuple(office_keys.Officer(f"can-bo-phu-trach-xa-{i:02d}", f"Cán bộ {i}", ("muong-ang",),
+                                         office_keys.Identity.generate().verify_key) for i in range(12))
+    keyring = office_keys.Keyring(version=1, created="2026-01-01T00:00:00+00:00", officers=officers)
+    app, ctx = keyed_app(Config(data_dir=tmp_path / "var", site_dir=tmp_path / "no-site", testing=True),
+                         (root, None, None, keyring))
+    client = app.test_client()
+    data = pdf(4000)
+    first = start(client, ctx, data, name="Biên bản kiểm tra hồ sơ trẻ em có hoàn cảnh đặc biệt " * 3 + ".pdf")
+    offer = first.get_json()["seal"]
+    assert len(offer["recipients"]) == 13
+    seal, _ = node_seal(tmp_path, offer, data)
+    answer = sealed_start(client, offer, seal)
+    assert answer.status_code == 201, answer.get_json()

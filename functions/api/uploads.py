@@ -170,8 +170,9 @@ def _check_commune_code(request: Request, ctx: Context):
     return commune
 
 
-# A file announcement is a few hundred bytes; a seal carries one sealed key (108 characters) per holder.
-@body_limit(lambda config: max(SMALL_BODY_BYTES, 16 * 1024))
+# A file announcement is a few hundred bytes; a seal's announcement about 1.8 KB plus 150 bytes per holder
+# (one sealed key each): within the small limit up to about 15 officers covering one commune.
+@body_limit(lambda config: SMALL_BODY_BYTES)
 def start_upload(request: Request, ctx: Context) -> Response:
     if not same_origin(request, ctx):
         raise ApiError(403)
