@@ -13,7 +13,6 @@ Run: ``.venv/bin/python -m bench evidence_seal_browser``.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import statistics
