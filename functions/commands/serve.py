@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import signal
 import threading
 import time
 from pathlib import Path
@@ -103,8 +104,21 @@ def serve(host: str, port: int, data_dir: Path) -> None:
     app = create_app(config)
     _prune_every_hour(app)
     click.echo(f"Đang phục vụ tại http://{host}:{port}/ (dữ liệu: {config.data_dir}, lưu trữ: {config.storage})")
+    _stop_on_sigterm()
     with _notice_sender(app):
         run_simple(host, port, app, threaded=True, request_handler=QuietRequestHandler)
+    click.echo("Đã dừng máy chủ.")
+
+
+def _stop_on_sigterm() -> None:
+    """SIGTERM (systemd, Docker, ``kill``) stops the server as Ctrl+C does: the sender finishes its round and
+    the process exits 0. Without this SIGTERM killed it mid-round, and a server started with SIGINT ignored
+    (any background job of a non-interactive shell) could not be stopped cleanly at all."""
+
+    def stop(_signum, _frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
 
 
 def _notice_sender(app):
