@@ -42,12 +42,29 @@ def build_site(dest: Path, config_file: Path | None = None) -> subprocess.Comple
     return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=600)
 
 
+def run_folder(tmp_path_factory) -> Path:
+    """This run's temporary folder, shared by its parallel workers (each has its own below it)."""
+    root = tmp_path_factory.getbasetemp()
+    return root.parent if os.environ.get("PYTEST_XDIST_WORKER") else root
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compression_cache(tmp_path_factory):
+    """Every site build of this run (and its workers) shares one cache of compressed twins
+    (theme/hooks/compress.py), never the user's own: a run starts cold and leaves nothing behind."""
+    previous = os.environ.get("BVTE_COMPRESS_CACHE")
+    os.environ["BVTE_COMPRESS_CACHE"] = str(run_folder(tmp_path_factory) / "compress-cache")
+    yield
+    if previous is None:
+        os.environ.pop("BVTE_COMPRESS_CACHE", None)
+    else:
+        os.environ["BVTE_COMPRESS_CACHE"] = previous
+
+
 @pytest.fixture(scope="session")
 def built_site(tmp_path_factory) -> Path:
     """The real site, built once per test run in strict mode; parallel workers share that one build."""
-    root = tmp_path_factory.getbasetemp()
-    if os.environ.get("PYTEST_XDIST_WORKER"):
-        root = root.parent  # this run's folder, shared by its workers (each has its own below it)
+    root = run_folder(tmp_path_factory)
     dest = root / "built-site"
     # The first worker builds while the others wait; "done" is written only after a good build.
     with FileLock(root / "built-site.lock"):

@@ -61,18 +61,67 @@ def test_every_text_file_of_the_build_has_identical_compressed_twins(built_site)
 
 
 def test_brotli_quality_trades_ratio_for_time_only_where_it_must():
-    import importlib.util
     from pathlib import Path
+
+    hook = _compress_hook()
+    assert hook.brotli_quality(Path("index.html"), 20_000, html_pages=50) == 11
+    assert hook.brotli_quality(Path("a.css"), 20_000, html_pages=10_000) == 11
+    assert hook.brotli_quality(Path("index.html"), 20_000, html_pages=10_000) == 7
+    assert hook.brotli_quality(Path("search_index.json"), 30_000_000, html_pages=50) == 9
+
+
+def _compress_hook():
+    import importlib.util
 
     from functions.config import REPO_ROOT
 
     spec = importlib.util.spec_from_file_location("compress_hook", REPO_ROOT / "theme" / "hooks" / "compress.py")
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
-    assert hook.brotli_quality(Path("index.html"), 20_000, html_pages=50) == 11
-    assert hook.brotli_quality(Path("a.css"), 20_000, html_pages=10_000) == 11
-    assert hook.brotli_quality(Path("index.html"), 20_000, html_pages=10_000) == 7
-    assert hook.brotli_quality(Path("search_index.json"), 30_000_000, html_pages=50) == 9
+    return hook
+
+
+def _twins(folder) -> dict:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.suffix in (".br", ".gz")}
+
+
+def test_compressed_twins_come_from_the_cache_only_when_they_unpack_to_the_same_bytes(tmp_path, monkeypatch):
+    hook = _compress_hook()
+    cache = tmp_path / "cache"
+    pages = {"index.html": "<p>Gọi 111</p>" * 200, "a.js": "var x = 1;\n" * 300}
+
+    def build(name: str):
+        folder = tmp_path / name
+        folder.mkdir()
+        for file, text in pages.items():
+            (folder / file).write_text(text, encoding="utf-8")
+        hook.compress_tree(folder, cache)
+        return folder
+
+    cold = _twins(build("cold"))
+    entries = sorted(cache.rglob("*.*"))
+    assert len(entries) == 4 and len(cold) == 4  # a .br and a .gz per file, each kept once
+    for entry in entries:  # every kept twin is the very one the build shipped
+        assert entry.read_bytes() in cold.values()
+    assert _twins(build("warm")) == cold
+    # A damaged entry, and one that is valid brotli of other bytes, are made again and never shipped.
+    br = [e for e in entries if ".br" in e.name]
+    br[0].write_bytes(b"junk")
+    br[1].write_bytes(brotli.compress(b"something else"))
+    assert _twins(build("repaired")) == cold
+    assert sorted(e.read_bytes() for e in br) == sorted(v for k, v in cold.items() if k.endswith(".br"))
+    for name, twin in cold.items():
+        unpack = brotli.decompress if name.endswith(".br") else gzip.decompress
+        assert unpack(twin).decode("utf-8") == pages[name[:-3]]
+
+
+def test_the_compression_cache_can_be_turned_off_and_defaults_to_the_user_cache(monkeypatch, tmp_path):
+    hook = _compress_hook()
+    monkeypatch.setenv(hook.CACHE_ENV, "")
+    assert hook.cache_folder() is None
+    monkeypatch.delenv(hook.CACHE_ENV)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert hook.cache_folder() == tmp_path / "bvte" / "compressed"
 
 
 def test_extra_stylesheets_arrive_as_one_fingerprinted_file_cached_for_a_year(client, built_site):
