@@ -296,7 +296,8 @@ def test_action_labels_are_vietnamese():
                        "export": "Xuất dữ liệu", "grant": "Chia sẻ hồ sơ", "print": "In biểu mẫu",
                        "open_inbox": "Xem danh sách hồ sơ",
                        "open_assessment": "Mở bản tự đánh giá của xã", "view_evidence": "Xem tệp minh chứng",
-                       "write_review": "Ghi kết quả xem xét tự đánh giá"}
+                       "write_review": "Ghi kết quả xem xét tự đánh giá",
+                       "share_evidence": "Chia sẻ tệp minh chứng cho cán bộ mới"}
 
 
 def test_audit_core_imports_only_core_nacl_and_the_standard_library():

@@ -285,3 +285,69 @@ def test_bvte_seal_evidence_encrypts_old_clear_files_for_each_commune_and_remove
     assert not storage.exists(f"assessments/evidence/{sha}/manifest.json")
     assert b"".join(assessments.open_evidence(storage, sha, "muong-ang", evidence_seal.holder_name(DEV_OFFICER_ID),
                                               officer.box_key)) == data
+
+
+# -- officers added after a file was sealed ------------------------------------------------------------
+
+def _manifest(storage, sha: str) -> dict:
+    return evidence_seal.read_manifest(storage, assessments.EVIDENCE_PREFIX, sha, "muong-ang")
+
+
+def test_a_file_is_shared_with_an_officer_added_later_and_a_planted_key_is_never_passed_on(tmp_path, holders):
+    root, officer, other, _ = holders
+    data = pdf_with_marker(padding=1_200_000)
+    storage, sha, _ = sealed_file(tmp_path, holders, data)
+    newcomer, intruder = office_keys.Identity.generate(), office_keys.Identity.generate()
+    with pytest.raises(evidence_seal.EvidenceSealError):  # sealed before the newcomer joined
+        read_as(storage, sha, newcomer, "can-bo-c")
+    recipients = {"officer/can-bo-c": office_keys.box_public_key(newcomer.verify_key)}
+
+    with pytest.raises(evidence_seal.EvidenceSealError):  # a key the file was not sealed to shares nothing
+        evidence_seal.share_with(storage, _manifest(storage, sha), "officer/can-bo-b", other.box_key, recipients)
+    assert evidence_seal.share_with(storage, _manifest(storage, sha), "officer/can-bo-a", officer.box_key,
+                                    recipients) == ["officer/can-bo-c"]
+    assert read_as(storage, sha, newcomer, "can-bo-c") == data
+    assert evidence_seal.share_with(storage, _manifest(storage, sha), "root", root.box_key, recipients) == []
+    added = storage.read(evidence_seal.added_key_path(_manifest(storage, sha), "officer/can-bo-c"))
+    assert MARKER not in added and set(json.loads(added)) == {"holder", "key"}
+
+    # Someone with write access to the storage plants a random content key for a holder: that holder cannot
+    # open the file with it, and sharing from it is refused (the key does not open the file's facts).
+    planted = office_keys.box_public_key(intruder.verify_key)
+    storage.create(evidence_seal.added_key_path(_manifest(storage, sha), "officer/can-bo-d"), json.dumps(
+        {"holder": "officer/can-bo-d", "key": evidence_seal._b64(evidence_seal.SealedBox(planted).encrypt(
+            secrets.token_bytes(32)))}).encode())
+    with pytest.raises(evidence_seal.EvidenceSealError):
+        read_as(storage, sha, intruder, "can-bo-d")
+    with pytest.raises(evidence_seal.EvidenceSealError):
+        evidence_seal.share_with(storage, _manifest(storage, sha), "officer/can-bo-d", intruder.box_key,
+                                 {"officer/can-bo-e": office_keys.box_public_key(other.verify_key)})
+    assert not storage.exists(evidence_seal.added_key_path(_manifest(storage, sha), "officer/can-bo-e"))
+
+
+def test_bvte_share_evidence_lets_a_new_officer_open_what_was_sealed_before(runner, config, client, code, rubric,
+                                                                            tmp_path):
+    from functions.core import audit
+    from functions.web import context
+    from tests.test_cases_cli import PASSPHRASE, Office
+
+    office = Office(runner, config, tmp_path)
+    office.init()
+    office.add("can-bo-lan", "--communes", "muong-ang")
+    office.add("can-bo-minh", "--communes", "bung-lao")
+    data = pdf_with_marker(padding=300_000)
+    sha = post_form(client, code, rubric, evidence_tc03=(io.BytesIO(data), "danh-sach.pdf"))["evidence"][0]["sha256"]
+    office.add("can-bo-moi", "--communes", "muong-ang")
+    storage = context(client.application).storage
+    newcomer = office_keys.unlock(office.key("can-bo-moi").read_bytes(), PASSPHRASE)
+    with pytest.raises(evidence_seal.EvidenceSealError):
+        read_as(storage, sha, newcomer, "can-bo-moi")
+
+    share = ("assessments", "share-evidence", "--key")
+    refused = office.run(*share, str(office.key("can-bo-minh"))).output  # another commune's officer
+    assert "Đã niêm phong thêm 0 khóa cho 0 tệp minh chứng. 1 tệp khóa can-bo-minh không mở được" in refused
+    assert "Đã niêm phong thêm 1 khóa cho 1 tệp minh chứng." in office.run(*share, str(office.key("can-bo-lan"))).output
+    assert read_as(storage, sha, newcomer, "can-bo-moi") == data
+    assert audit.entries(storage, "can-bo-lan")[-1]["action"] == "share_evidence"
+    again = office.run(*share, str(office.key("can-bo-lan"))).output
+    assert "Đã niêm phong thêm 0 khóa cho 0 tệp minh chứng." in again and "không mở được" not in again

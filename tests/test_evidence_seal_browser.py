@@ -93,7 +93,7 @@ def test_what_the_page_seals_python_opens_byte_for_byte(tmp_path, office, size):
     with pytest.raises(evidence_seal.EvidenceSealError):
         opened(storage, sha, other, "can-bo-b")  # an officer of another commune
     # The facts were encrypted exactly as Python writes them.
-    content_key = evidence_seal._content_key(manifest, "root", root.box_key)
+    content_key = evidence_seal._content_key(storage, manifest, "root", root.box_key)
     facts = evidence_seal._facts_box(content_key).decrypt(base64.b64decode(manifest["facts"]))
     assert facts == json.dumps({"sha256": sha, "size": size, "kind": "pdf"}, sort_keys=True).encode()
 

@@ -361,3 +361,28 @@ def seal_clear_evidence(storage, lock_for) -> tuple[int, int]:
             storage.delete(f"{EVIDENCE_PREFIX}/{sha}/part-{i:06d}")
         removed += 1
     return sealed, removed
+
+
+# -- sealed evidence shared with officers added later ------------------------------------------------
+
+_SEALED_MANIFEST = re.compile(rf"^{EVIDENCE_PREFIX}/([0-9a-f]{{64}})/sealed-([a-z0-9][a-z0-9-]*)\.json$")
+
+
+def share_sealed_evidence(storage, recipients_for, holder: str, private_key) -> tuple[int, int, int]:
+    """For every sealed evidence file, seal its content key to whoever ``recipients_for(commune_id)`` names
+    and cannot open it yet, opened with ``holder``'s key. Returns (keys added, files shared, files this key
+    cannot open). Safe to run again: it adds only what is missing."""
+    added = shared = closed = 0
+    for key in storage.list(f"{EVIDENCE_PREFIX}/"):
+        m = _SEALED_MANIFEST.match(key)
+        if not m:
+            continue
+        try:
+            manifest = evidence_seal.read_manifest(storage, EVIDENCE_PREFIX, m.group(1), m.group(2))
+            new = evidence_seal.share_with(storage, manifest, holder, private_key, recipients_for(m.group(2)))
+        except (evidence_seal.EvidenceSealError, ValueError, KeyError):
+            closed += 1
+            continue
+        added += len(new)
+        shared += bool(new)
+    return added, shared, closed

@@ -86,6 +86,7 @@ ACTIONS = {
     "open_assessment": "Mở bản tự đánh giá của xã",
     "view_evidence": "Xem tệp minh chứng",
     "write_review": "Ghi kết quả xem xét tự đánh giá",
+    "share_evidence": "Chia sẻ tệp minh chứng cho cán bộ mới",
 }
 # Concurrent appends by one officer (two computers) race for the same seq; each round has one winner.
 MAX_APPEND_ATTEMPTS = 32

@@ -26,6 +26,11 @@ produce the same format before a direct upload):
   different seal ids; the loser of the manifest race deletes its own parts.
 - **In the clear**, as before, stay the submission records: scores, totals, verdicts, the reviews, and
   per file its name, size, kind and hash — the yearly report needs no key.
+- **Officers added later**: a reviewer who can open a file (the root, or an officer it was sealed to) seals its
+  content key to the officers now covering the commune who lack it (``share_with``; ``bvte assessments
+  share-evidence``): one create-only object per added holder beside the parts (``<folder>/keys/<holder>``),
+  so the manifest itself is never rewritten. The sharer first proves the key opens the file's facts, so a
+  planted key object is never passed on; a planted one for someone else only makes the file unreadable to them.
 - **Old files** stored before this format (``manifest.json`` + plain parts) still open
   (``assessments.read_evidence``); readers try the sealed manifest first.
 - **Sealed in the browser** (a direct upload to the bucket, ``functions/api/uploads.py``): the page gets
@@ -165,23 +170,71 @@ def read_manifest(storage, prefix: str, sha256: str, commune_id: str) -> dict:
     return manifest
 
 
-def _content_key(manifest: dict, holder: str, private_key: PrivateKey) -> bytes:
+def added_key_path(manifest: dict, holder: str) -> str:
+    """Where the content key sealed later to ``holder`` is kept (``officer/lan`` → ``…/keys/officer.lan``)."""
+    return f"{manifest['folder']}/keys/{holder.replace('/', '.')}"
+
+
+def _sealed_key(storage, manifest: dict, holder: str) -> str | None:
+    """``holder``'s sealed content key: in the manifest, or added later; None when it has none."""
     sealed = manifest["keys"].get(holder)
+    if sealed is not None:
+        return sealed
+    try:
+        added = json.loads(storage.read(added_key_path(manifest, holder)))
+        return added["key"] if isinstance(added, dict) and isinstance(added.get("key"), str) else None
+    except (NotFound, ValueError):
+        return None
+
+
+def _content_key(storage, manifest: dict, holder: str, private_key: PrivateKey) -> bytes:
+    sealed = _sealed_key(storage, manifest, holder)
     if sealed is None:
         raise EvidenceSealError("Tệp minh chứng này không được mã hóa cho khóa của bạn.")
     try:
         return SealedBox(private_key).decrypt(base64.b64decode(sealed))
-    except NaclError:
+    except (NaclError, ValueError):
         raise EvidenceSealError("Không mở được tệp minh chứng: khóa không khớp.") from None
+
+
+def _opened_facts(manifest: dict, content_key: bytes) -> dict:
+    """The file's facts, which only the right content key opens; ``EvidenceSealError`` otherwise."""
+    try:
+        facts = json.loads(_facts_box(content_key).decrypt(base64.b64decode(manifest["facts"])))
+    except (NaclError, ValueError, KeyError):
+        raise EvidenceSealError("Tệp minh chứng bị hỏng.") from None
+    if not isinstance(facts, dict):
+        raise EvidenceSealError("Tệp minh chứng bị hỏng.")
+    return facts
+
+
+def share_with(storage, manifest: dict, holder: str, private_key: PrivateKey,
+               recipients: dict[str, PublicKey]) -> list[str]:
+    """Seal this file's content key to each of ``recipients`` who cannot open it yet, opened with ``holder``'s
+    key; returns the holders added. ``EvidenceSealError`` when that key does not open the file."""
+    missing = {name: public for name, public in recipients.items() if _sealed_key(storage, manifest, name) is None}
+    if not missing:
+        return []
+    content_key = _content_key(storage, manifest, holder, private_key)
+    _opened_facts(manifest, content_key)  # the key really is this file's, not a planted one
+    added = []
+    for name, public in sorted(missing.items()):
+        document = {"holder": name, "key": _b64(SealedBox(public).encrypt(content_key))}
+        try:
+            storage.create(added_key_path(manifest, name), json.dumps(document, sort_keys=True).encode())
+        except AlreadyExists:  # a colleague shared it at the same moment
+            continue
+        added.append(name)
+    return added
 
 
 def open_sealed(storage, manifest: dict, sha256: str, holder: str, private_key: PrivateKey) -> Iterator[bytes]:
     """The plaintext of a sealed file, chunk by chunk, for ``holder`` (``root``, ``officer/<id>`` or
     ``office``); ``EvidenceSealError`` when the key does not open it or any part is missing, damaged,
     reordered or cut off, or the file is not the one ``sha256`` names."""
-    content_key = _content_key(manifest, holder, private_key)
+    content_key = _content_key(storage, manifest, holder, private_key)
+    facts = _opened_facts(manifest, content_key)
     try:
-        facts = json.loads(_facts_box(content_key).decrypt(base64.b64decode(manifest["facts"])))
         state = sodium.crypto_secretstream_xchacha20poly1305_state()
         sodium.crypto_secretstream_xchacha20poly1305_init_pull(state, base64.b64decode(manifest["header"]),
                                                                content_key)
