@@ -351,3 +351,32 @@ def test_bvte_share_evidence_lets_a_new_officer_open_what_was_sealed_before(runn
     assert audit.entries(storage, "can-bo-lan")[-1]["action"] == "share_evidence"
     again = office.run(*share, str(office.key("can-bo-lan"))).output
     assert "Đã niêm phong thêm 0 khóa cho 0 tệp minh chứng." in again and "không mở được" not in again
+
+
+def test_migrate_opens_evidence_sealed_to_the_old_single_office_key_for_the_root_and_officers(
+        runner, config, client, code, rubric, tmp_path, dev_keys):
+    """An office that started with one shared key (`bvte keys generate`): evidence was sealed to it (holder
+    `office`), which the console never opens with; `bvte office migrate` shares it with the root and the
+    officers covering the commune."""
+    from functions.keys import DEV_PASSPHRASE
+    from functions.web import context
+    from tests.test_cases_cli import PASSPHRASE, Office
+
+    data = pdf_with_marker(padding=200_000)
+    sha = post_form(client, code, rubric, evidence_tc03=(io.BytesIO(data), "danh-sach.pdf"))["evidence"][0]["sha256"]
+    storage = context(client.application).storage
+    assert set(_manifest(storage, sha)["keys"]) == {"office"}
+    office = Office(runner, config, tmp_path)
+    office.init()
+    office.add("can-bo-lan", "--communes", "muong-ang")
+    lan = office_keys.unlock(office.key("can-bo-lan").read_bytes(), PASSPHRASE)
+    with pytest.raises(evidence_seal.EvidenceSealError):
+        read_as(storage, sha, lan, "can-bo-lan")
+    legacy_passphrase = tmp_path / "legacy-passphrase.txt"
+    legacy_passphrase.write_text(DEV_PASSPHRASE)
+    migrate = ("office", "migrate", "--legacy-key", str(dev_keys / "office.key"), "--root-key", str(office.root_key))
+    out = office.run(*migrate, BVTE_PASSPHRASE_FILE=str(legacy_passphrase)).output
+    assert "đã mở cho khóa gốc và cán bộ phụ trách xã 1 tệp." in out
+    assert read_as(storage, sha, lan, "can-bo-lan") == data
+    again = office.run(*migrate, BVTE_PASSPHRASE_FILE=str(legacy_passphrase)).output
+    assert "đã mở cho khóa gốc và cán bộ phụ trách xã 0 tệp." in again

@@ -125,7 +125,8 @@ def restore(root_key: Path, kdf: str, data_dir: Path | None) -> None:
 
 @group.command("migrate", help="Chuyển mọi tin báo lưu theo cách cũ (mã hóa bằng một khóa chung) sang hồ sơ mới: "
                                "khóa nội dung riêng, mở được bằng khóa gốc và khóa của cán bộ phụ trách xã, "
-                               "kèm số hồ sơ. Tin báo cũ vẫn giữ nguyên. Mật khẩu khóa cũ: "
+                               "kèm số hồ sơ; tệp minh chứng đã mã hóa bằng khóa chung cũng mở được cho họ. "
+                               "Tin báo cũ vẫn giữ nguyên. Mật khẩu khóa cũ: "
                                f"{PASSPHRASE_FILE}. " + PASSPHRASE_HELP)
 @click.option("--legacy-key", type=click.Path(path_type=Path, dir_okay=False), required=True,
               help="Khóa riêng cũ của văn phòng (tạo bằng `bvte keys generate`).")
@@ -159,5 +160,21 @@ def migrate(legacy_key: Path, root_key: Path | None, data_dir: Path | None) -> N
             click.echo(f"{tip_id[:10]} → hồ sơ {number}")
     click.echo(f"Đã chuyển {moved}/{len(pending)} tin báo sang hồ sơ mới." if pending
                else "Không còn tin báo nào lưu theo cách cũ.")
+    _share_legacy_evidence(session, root, old_key)
     if moved < len(pending):
         raise SystemExit(1)
+
+
+def _share_legacy_evidence(session: Session, root: Actor, old_key) -> None:
+    """Self-assessment evidence sealed to the old single office key opens, from now on, for the root and the
+    officers covering each commune too (the console opens with those keys only)."""
+    from ..core import assessments, evidence_seal
+
+    root_public, keyring = session.root, session.keyring
+    with storage_errors():
+        added, shared, _ = assessments.share_sealed_evidence(
+            session.storage, lambda commune_id: evidence_seal.lock_for_keyring(root_public, keyring, commune_id).recipients,
+            evidence_seal.OFFICE, old_key)
+    if added:
+        session.audit(root, "share_evidence", str(added))
+    click.echo(f"Tệp minh chứng mã hóa bằng khóa cũ: đã mở cho khóa gốc và cán bộ phụ trách xã {shared} tệp.")
