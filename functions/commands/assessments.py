@@ -266,6 +266,14 @@ def seal_evidence(data_dir: Path | None) -> None:
     click.echo(f"Đã mã hóa {sealed} bản cho các xã; đã xóa {removed} tệp dạng rõ.")
 
 
+def evidence_recipients(session):
+    """Commune id → the holders its evidence is sealed to now: the root and the keyring's officers covering it."""
+    from ..core import evidence_seal
+
+    root, keyring = session.root, session.keyring
+    return lambda commune_id: evidence_seal.lock_for_keyring(root, keyring, commune_id).recipients
+
+
 @group.command("share-evidence", help="Niêm phong lại khóa của các tệp minh chứng đã mã hóa cho cán bộ mới được giao "
                                        "phụ trách xã (tệp mã hóa trước khi họ được thêm vào). Cần khóa gốc hoặc khóa "
                                        "của một cán bộ mở được tệp; chạy lại được, chỉ thêm phần còn thiếu.")
@@ -277,11 +285,10 @@ def share_evidence(key_path: Path | None, data_dir: Path | None) -> None:
 
     session = Session(data_dir)
     actor = session.unlock(key_path)
-    root, keyring = session.root, session.keyring
     with storage_errors():
         added, shared, closed = assessments.share_sealed_evidence(
-            session.storage, lambda commune_id: evidence_seal.lock_for_keyring(root, keyring, commune_id).recipients,
-            evidence_seal.holder_name(actor.officer_id), actor.identity.box_key)
+            session.storage, evidence_recipients(session), evidence_seal.holder_name(actor.officer_id),
+            actor.identity.box_key)
     session.audit(actor, "share_evidence", f"{added}")
     click.echo(f"Đã niêm phong thêm {added} khóa cho {shared} tệp minh chứng."
                + (f" {closed} tệp khóa {actor.label} không mở được (cần khóa gốc)." if closed else ""))

@@ -169,12 +169,11 @@ def _share_legacy_evidence(session: Session, root: Actor, old_key) -> None:
     """Self-assessment evidence sealed to the old single office key opens, from now on, for the root and the
     officers covering each commune too (the console opens with those keys only)."""
     from ..core import assessments, evidence_seal
+    from .assessments import evidence_recipients
 
-    root_public, keyring = session.root, session.keyring
     with storage_errors():
-        added, shared, _ = assessments.share_sealed_evidence(
-            session.storage, lambda commune_id: evidence_seal.lock_for_keyring(root_public, keyring, commune_id).recipients,
-            evidence_seal.OFFICE, old_key)
+        added, shared, _ = assessments.share_sealed_evidence(session.storage, evidence_recipients(session),
+                                                             evidence_seal.OFFICE, old_key)
     if added:
         session.audit(root, "share_evidence", str(added))
     click.echo(f"Tệp minh chứng mã hóa bằng khóa cũ: đã mở cho khóa gốc và cán bộ phụ trách xã {shared} tệp.")
