@@ -226,6 +226,17 @@ def page(browser_context):
     page.close()
 
 
+def two_commune_office(keyring_version: int):
+    """(root, officer of muong-ang ``can-bo-a``, officer of bung-lao ``can-bo-b``, their keyring), in memory."""
+    from functions.core import office_keys
+
+    root, officer, other = (office_keys.Identity.generate() for _ in range(3))
+    keyring = office_keys.Keyring(version=keyring_version, created="2026-01-01T00:00:00+00:00", officers=(
+        office_keys.Officer("can-bo-a", "A", ("muong-ang",), officer.verify_key),
+        office_keys.Officer("can-bo-b", "B", ("bung-lao",), other.verify_key)))
+    return root, officer, other, keyring
+
+
 def strong_id(seed: object = 0) -> str:
     """A submission id as strong as the report page's own (24 base64url characters, 144 bits), the same for
     the same ``seed``: the server refuses weak ids (fewer than 96 bits, too few distinct characters)."""

@@ -14,6 +14,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from conftest import two_commune_office
 
 from functions.config import Config
 from functions.core import assessments, evidence_seal, office_keys
@@ -48,11 +49,7 @@ def plaintext_on_disk(folder: Path) -> list[str]:
 
 @pytest.fixture(scope="module")
 def holders():
-    root, officer, other = (office_keys.Identity.generate() for _ in range(3))
-    keyring = office_keys.Keyring(version=3, created="2026-01-01T00:00:00+00:00", officers=(
-        office_keys.Officer("can-bo-a", "A", ("muong-ang",), officer.verify_key),
-        office_keys.Officer("can-bo-b", "B", ("bung-lao",), other.verify_key)))
-    return root, officer, other, keyring
+    return two_commune_office(keyring_version=3)
 
 
 def sealed_file(tmp_path, holders, data: bytes):

@@ -15,6 +15,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from conftest import two_commune_office
 
 from functions.config import REPO_ROOT, Config
 from functions.core import access_codes, assessments, evidence_seal, office_keys
@@ -49,11 +50,7 @@ def node_seal(tmp_path: Path, offer: dict, data: bytes, kind: str = "pdf") -> tu
 
 @pytest.fixture(scope="module")
 def office():
-    root, officer, other = (office_keys.Identity.generate() for _ in range(3))
-    keyring = office_keys.Keyring(version=2, created="2026-01-01T00:00:00+00:00", officers=(
-        office_keys.Officer("can-bo-a", "A", ("muong-ang",), officer.verify_key),
-        office_keys.Officer("can-bo-b", "B", ("bung-lao",), other.verify_key)))
-    return root, officer, other, keyring
+    return two_commune_office(keyring_version=2)
 
 
 def offer_for(lock) -> dict:
