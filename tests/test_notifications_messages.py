@@ -6,6 +6,7 @@ notice and reminder are unchanged beside it."""
 from __future__ import annotations
 
 import json
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 
@@ -31,13 +32,21 @@ def bodies(inbox, start: int) -> list[tuple[tuple[str, ...], str]]:
                 for rcpts, raw in inbox.messages[start:]]
 
 
-def test_a_reporter_message_is_told_once_with_fixed_words_and_never_reminded(config):
+@contextmanager
+def reported(config):
+    """A real SMTP server and an office app that has one report queued: yields (inbox, storage, config, client,
+    receipt, tip id, the report's queue entry)."""
     with smtp_server() as (port, inbox):
         app, storage, cfg = office_app(config, **vars_smtp(port))
         cfg.tip_message_floor_seconds = 0  # the answer floor is measured in test_reporter_messages_http
         client = app.test_client()
         receipt = post_report(client)["receipt"]
         [(_, tip_id, report_entry)] = outbox.queued(storage, datetime.now(timezone.utc))
+        yield inbox, storage, cfg, client, receipt, tip_id, report_entry
+
+
+def test_a_reporter_message_is_told_once_with_fixed_words_and_never_reminded(config):
+    with reported(config) as (inbox, storage, cfg, client, receipt, tip_id, report_entry):
         received = datetime.fromisoformat(report_entry["received"])
         assert deliver_once(storage, cfg, now=received).delivered == 2  # the report's own notice
         mark_opened(storage, tip_id)  # an officer opened the case: no report reminder below
@@ -71,12 +80,7 @@ def test_a_reporter_message_is_told_once_with_fixed_words_and_never_reminded(con
 
 
 def test_a_message_to_an_unopened_case_reminds_of_the_report_only(config):
-    with smtp_server() as (port, inbox):
-        app, storage, cfg = office_app(config, **vars_smtp(port))
-        cfg.tip_message_floor_seconds = 0  # the answer floor is measured in test_reporter_messages_http
-        client = app.test_client()
-        receipt = post_report(client)["receipt"]
-        [(_, tip_id, report_entry)] = outbox.queued(storage, datetime.now(timezone.utc))
+    with reported(config) as (inbox, storage, cfg, client, receipt, tip_id, report_entry):
         received = datetime.fromisoformat(report_entry["received"])
         send_message(client, receipt, ANSWER, "message-id-notice-00003")
         # The report and the message in one batch: one notice each, one sentence per kind.
