@@ -7,7 +7,7 @@ BVTE_DATA_DIR ?= ./var
 export BVTE_DATA_DIR
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: install build serve test bench chromium clean
+.PHONY: install build serve test bench chromium headless-shell clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,22 +29,30 @@ build: install
 serve: build
 	$(BIN)/bvte serve --port $(PORT) --data-dir $(BVTE_DATA_DIR)
 
-## chromium: Debian's Chromium for the browser tests (installed when root and missing)
+## headless-shell: Debian's headless Chromium for the browser tests (installed when root and missing)
+HEADLESS_SHELL := /usr/lib/chromium/chromium-headless-shell
+headless-shell:
+	@if [ -x $(HEADLESS_SHELL) ]; then :; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium-headless-shell fonts-noto-core >/dev/null; \
+	else echo "Browser tests need Debian's headless Chromium: sudo apt-get install chromium-headless-shell" >&2; exit 1; fi
+
+## chromium: Debian's full Chromium, for Lighthouse in the benchmarks (installed when root and missing)
 chromium:
 	@if [ -x /usr/bin/chromium ]; then :; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; \
-	else echo "Browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi
+	else echo "Lighthouse needs Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi
 
 ## test: the whole suite, browser and S3 tests included
-test: install node_modules/.package-lock.json chromium
+test: install node_modules/.package-lock.json headless-shell
 	$(BIN)/pytest
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
 
 ## bench: benchmarks; figures go to bench/RESULTS.md by hand after reading them
-bench: install node_modules/.package-lock.json bench/node_modules/.package-lock.json chromium
+bench: install node_modules/.package-lock.json bench/node_modules/.package-lock.json chromium headless-shell
 	$(BIN)/python -m bench
 
 clean:
