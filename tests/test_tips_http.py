@@ -689,10 +689,16 @@ def test_no_js_id_holds_across_the_end_of_its_window_and_keeps_nothing_in_plaint
     assert receipts.valid_submission_id(before) and "203.0.113.9" not in before and GOOD["description"] not in before
 
 
-def test_no_js_form_with_storage_down_is_503_with_the_form_kept(client, storage, monkeypatch):
+def test_no_js_form_with_storage_down_is_503_with_the_form_kept_after_one_storage_wait(client, storage, monkeypatch):
+    asked = []
+
     def down(self, key):
+        asked.append(key)
         raise StorageUnavailable("medium gone")
 
     monkeypatch.setattr(type(storage), "exists", down)
     page = client.post("/api/tips", data={**GOOD, "submission_id": ""})
     assert page.status_code == 503 and DESCRIPTION in page.get_data(as_text=True)
+    # Each storage call waits up to its deadline before giving up: the person waits for one, not one for
+    # the id check and another for a write that was bound to fail too.
+    assert len(asked) == 1, asked

@@ -181,11 +181,9 @@ def no_js_submission_id(request: Request, ctx: Context, raw: dict[str, str], upl
 
     window = int(now // NO_JS_WINDOW_SECONDS)
     previous = id_of(window - 1)
-    try:
-        stored_before = tips.exists(ctx.storage, ctx.secret(), previous)
-    except StorageError:
-        stored_before = False  # storage is down: the write will fail too, and answer with the form (503)
-    return previous if stored_before else id_of(window)
+    # Storage errors propagate: when storage is down the person gets the form back (503) after this one
+    # bounded wait, not after a second one for a write that would fail too.
+    return previous if tips.exists(ctx.storage, ctx.secret(), previous) else id_of(window)
 
 
 def _final_submission_id(request: Request, ctx: Context, given: str, chosen: str, raw: dict[str, str], uploads) -> str:
@@ -256,14 +254,13 @@ def submit_tip(request: Request, ctx: Context) -> Response:
         return _weak_id_error(request, ctx, raw, errors, weak_id)
     if errors:
         return _form_error(request, ctx, status, raw, errors, submission_id)
-    submission_id = _final_submission_id(request, ctx, given_id, submission_id, raw, uploads)
-    if request.value(HONEYPOT_FIELD).strip():
-        # A bot filled the hidden field: answer like the real path (validation above, a receipt of the same
-        # shape, the same one for each retry), store nothing. Never the real path's receipt of this id: the
-        # id may be a stored report's, and its receipt opens that report's status and messages.
-        return _created(request, ctx, receipts.derive(ctx.secret(), HONEYPOT_RECEIPT_SALT + submission_id))
-
     try:
+        submission_id = _final_submission_id(request, ctx, given_id, submission_id, raw, uploads)
+        if request.value(HONEYPOT_FIELD).strip():
+            # A bot filled the hidden field: answer like the real path (validation above, a receipt of the
+            # same shape, the same one for each retry), store nothing. Never the real path's receipt of this
+            # id: the id may be a stored report's, and its receipt opens that report's status and messages.
+            return _created(request, ctx, receipts.derive(ctx.secret(), HONEYPOT_RECEIPT_SALT + submission_id))
         stored, lock, fields = _store_report(request, ctx, submission_id, fields, raw, uploads)
     except _Refused as refused:
         return _form_error(request, ctx, refused.status, raw, refused.errors, submission_id, refused.message)
