@@ -134,7 +134,8 @@ def test_unlock_and_inbox_have_no_axe_violations(office, chromium, size):
             page.wait_for_url(re.compile(r"/mo-khoa"))
             assert axe_violations(page) == []
             page.fill("#mat_khau", DEV_PASSPHRASE)
-            page.click("form.card button[type=submit]")
+            with page.expect_navigation():
+                page.click("form.card button[type=submit]")
             page.wait_for_selector("td.deadline.overdue")
             assert page.locator("td.deadline.soon").count() == 1
             assert axe_violations(page) == []

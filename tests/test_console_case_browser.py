@@ -118,10 +118,13 @@ def test_an_officer_goes_from_step_1_to_closing_through_every_form(chromium, rep
             if step < 6:
                 button = page.get_by_role("button", name=f"Hoàn thành bước {step}, chuyển sang bước {step + 1}")
                 button.focus()
-                page.keyboard.press("Enter")  # by keyboard: the button is reachable and works
+                # The page before may show "Đã chuyển bước." too (step 5 has no form): wait for the new one.
+                with page.expect_navigation():
+                    page.keyboard.press("Enter")  # by keyboard: the button is reachable and works
                 page.wait_for_selector("text=Đã chuyển bước.")
                 assert page.locator("[data-step-label]").inner_text().startswith(f"Bước {step + 1}:")
-        page.get_by_role("button", name="Đóng hồ sơ").click()
+        with page.expect_navigation():
+            page.get_by_role("button", name="Đóng hồ sơ").click()
         page.wait_for_selector("text=Đã chuyển bước.")
         assert page.locator("[data-step-label]").inner_text() == "Đã đóng hồ sơ"
         assert page.get_by_role("link", name="In Mẫu 06").count() == 1
@@ -182,7 +185,8 @@ def test_the_case_page_and_a_step_form_have_no_axe_violations(chromium, reported
         page.goto(f"{base}/ho-so/{number}")
         type_into(page, "#tin_nhan", "Xin gọi 0912 345 678")
         page.locator("#trang_thai").select_option("verifying")
-        page.get_by_role("button", name="Xem trước", exact=True).click()  # preview and warning shown
+        with page.expect_navigation():  # a click waits only until the new page starts to arrive
+            page.get_by_role("button", name="Xem trước", exact=True).click()  # preview and warning shown
         assert page.locator(".warning").count() >= 1
         assert case_violations(page) == []
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")

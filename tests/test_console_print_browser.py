@@ -87,7 +87,8 @@ def test_the_printed_form_is_a4_with_nd30_margins_and_without_the_console_chrome
     try:
         page.goto(f"{base}/ho-so/{number}/in/mau-01")
         page.locator("#so").fill("12/BB-UBND")
-        page.keyboard.press("Enter")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
         page.wait_for_selector("text=Số: 12/BB-UBND")
         for chrome in (".bar", "form.lock", "[data-print]", ".print-controls", ".nd30-web"):
             assert page.locator(chrome).first.is_visible(), chrome

@@ -84,7 +84,8 @@ def test_print_is_a4_with_nd30_margins(page, live_server):
 def test_filters_work_without_javascript(no_js_page, live_server):
     page = no_js_page
     page.goto(live_server.url + INDEX)
-    page.get_by_role("navigation", name="Lọc văn bản").get_by_role("link", name="2024").click()
+    with page.expect_navigation():
+        page.get_by_role("navigation", name="Lọc văn bản").get_by_role("link", name="2024").click()
     assert page.url == live_server.url + "/van-ban/nam-2024/"
     assert page.locator("h1").inner_text() == "Văn bản chỉ đạo năm 2024"
     rows = page.locator(".bvte-dirlist__subject")
