@@ -26,6 +26,7 @@ from ..core.workdays import VIETNAM
 
 from .casefile import CaseFile, read_case, readable_cases, references
 from .office import actor, audit, handled, refused, session, unlocked_only
+from ..core.yaml_data import load_yaml
 
 blueprint = Blueprint("documents", __name__)
 
@@ -47,7 +48,7 @@ def _offices() -> dict[str, dict]:
     if found is None:
         path = Path(session().config.content_dir) / "data" / "offices.yml"
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+            data = load_yaml(path.read_text(encoding="utf-8")) or {}
         except (OSError, yaml.YAMLError):
             data = {}
         entries = data.get("offices") if isinstance(data, dict) else None

@@ -26,6 +26,7 @@ from typing import Any, Mapping
 import yaml
 
 from .workdays import WorkingCalendar, default_calendar, to_vietnam
+from .yaml_data import load_yaml
 
 UNITS = ("hours", "working_days", "days")
 KINDS = ("legal", "internal")
@@ -233,7 +234,7 @@ def parse_clocks(data: Any, source: str = "clocks.yml") -> Clocks:
 def load_clocks(path: Path | str = DEFAULT_FILE) -> Clocks:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ClocksError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -24,6 +24,7 @@ from typing import Any, Mapping
 import yaml
 
 from .places import UNKNOWN_ID, UNKNOWN_LABEL
+from .yaml_data import load_yaml
 
 FORMS_DIR = Path("data") / "forms"  # under the content folder
 FIELD_TYPES = ("text", "textarea", "date", "datetime", "choice", "number", "bool")
@@ -130,7 +131,7 @@ def load_forms(content_dir: Path | str) -> dict[str, Form]:
 def load_form(path: Path | str) -> Form:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise FormsError(path, "", f"không đọc được tệp ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+from .yaml_data import load_yaml
 
 DATA_FILE = Path("data") / "hotlines.yml"  # under the content folder
 DIGITS = re.compile(r"^[0-9]{3,15}$")
@@ -105,7 +106,7 @@ def load_hotlines(path: Path) -> dict[str, Any]:
     ``former`` (numbers no longer in service that a page may still mention). Raises ``HotlinesError``.
     """
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise HotlinesError(path, "", "thiếu tệp dữ liệu đường dây nóng") from None
     except yaml.YAMLError as exc:

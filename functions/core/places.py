@@ -15,6 +15,7 @@ from typing import Any
 import yaml
 
 from .text import fold
+from .yaml_data import load_yaml
 
 UNKNOWN_ID = "khong-ro"
 UNKNOWN_LABEL = "Không rõ xã nào"
@@ -136,7 +137,7 @@ class Places:
 def load_places(content_dir: Path | str) -> Places:
     path = Path(content_dir) / "data" / "places.yml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise PlacesError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
+from .yaml_data import load_yaml
 
 VERDICT_PASS = "Đạt"
 VERDICT_FAIL = "Chưa đạt"
@@ -219,7 +220,7 @@ def parse_rubric(data: Any, source: str = "rubric") -> Rubric:
 def load_rubric(path: Path | str) -> Rubric:
     path = Path(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise RubricError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:

@@ -24,6 +24,7 @@ from .images import megabytes
 from .places import UNKNOWN_ID, UNKNOWN_LABEL, Places
 from .places import _PREFIX as commune_prefix, _key as commune_key  # resolve()'s own look-up key
 from .text import CONTROL_PATTERN, js_pattern, normalise
+from .yaml_data import load_yaml
 
 FIELDS = ("description", "category", "commune", "urgent", "child_age", "location_detail",
           "reporter_name", "reporter_phone")
@@ -96,7 +97,7 @@ class Category:
 def load_categories(content_dir: Path | str) -> list[Category]:
     path = Path(content_dir) / "data" / "categories.yml"
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise CategoriesError(f"{path}: cannot read ({exc.strerror})") from None
     except yaml.YAMLError as exc:

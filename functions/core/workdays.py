@@ -26,6 +26,7 @@ import holidays
 import yaml
 
 from .vietnam import VIETNAM, to_vietnam  # noqa: F401 - re-exported: callers read both from here
+from .yaml_data import load_yaml
 
 DAY_OFF = "day_off"
 WORKING_DAY = "working_day"
@@ -101,7 +102,7 @@ def load_swaps(directory: Path | str) -> list[Swap]:
     swaps = []
     for path in paths:
         try:
-            data = yaml.safe_load(path.read_text(encoding="utf-8"))
+            data = load_yaml(path.read_text(encoding="utf-8"))
         except OSError as exc:
             raise WorkdaysError(f"{path}: cannot read ({exc.strerror})") from None
         except yaml.YAMLError as exc:

@@ -29,6 +29,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.utils.meta import get_data
 
 from functions.core.places import PlacesError, load_places
+from functions.core.yaml_data import load_yaml
 
 ARTICLES_DIR = "bai-viet/"
 INDEX = "bai-viet/index.md"
@@ -64,7 +65,7 @@ _articles: dict[str, Article] = {}
 
 def _read_yaml(path: Path) -> object:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        return load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise PluginError(f"{path}: tệp dữ liệu bị thiếu") from None
     except yaml.YAMLError as exc:

@@ -24,6 +24,7 @@ from mkdocs.exceptions import PluginError
 from mkdocs.structure.pages import Page
 
 from functions.core.places import PlacesError, load_places
+from functions.core.yaml_data import load_yaml
 
 DATA_FILE = "data/recognised.yml"
 MARKER = re.compile(r"^[ \t]*<!--\s*bvte:recognised\s*-->[ \t]*$", re.MULTILINE)
@@ -84,7 +85,7 @@ def load_recognised(content_dir: Path, today: dt.date | None = None) -> list[Rec
     """Every recognition in the data file, checked; ``RecognisedError`` for the first problem."""
     path = Path(content_dir) / DATA_FILE
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = load_yaml(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RecognisedError(f"{path}: tệp không có (một danh sách rỗng `recognised: []` khi chưa có xã nào).") from None
     except yaml.YAMLError as exc:
