@@ -2,8 +2,9 @@
 (history does not lead back; the keyboard shortcut; without JavaScript), search without tones, the search
 index loaded only when the reader searches, and axe-core on the home and hotline pages.
 
-Every request is routed: 127.0.0.1 passes, the neutral quick-exit site is answered locally, anything
-else is aborted and recorded (and fails the test). No test touches an address outside 127.0.0.0/8.
+Every request is watched: one for a host other than 127.0.0.1 fails the test, and the browser could not
+reach it anyway (conftest's CHROMIUM_ARGS resolve no other name). The neutral quick-exit site is answered
+locally for the tests that leave by it. No test touches an address outside 127.0.0.0/8.
 """
 
 from __future__ import annotations
@@ -33,24 +34,31 @@ QUICK_EXIT_URL = _quick_exit_url()
 
 
 class Guard:
-    """Routes a browser context: local requests pass, the neutral site is faked, the rest is refused."""
+    """Watches a browser context's requests: each one for a host other than 127.0.0.1 is recorded, and the
+    tests fail on any. The browser cannot reach such a host anyway (``CHROMIUM_ARGS`` resolve every other
+    name to nothing); watching rather than intercepting every request leaves the HTTP cache on and costs
+    the browser nothing. ``answer_neutral_site()`` serves the quick-exit destination locally, for the tests
+    that leave by it."""
 
     def __init__(self, context):
+        self.context = context
         self.foreign: list[str] = []
         self.requests: list[str] = []
-        context.route("**/*", self._route)
-        context.on("request", lambda request: self.requests.append(request.url))
+        self._neutral = False
+        context.on("request", self._seen)
 
-    def _route(self, route):
-        url = route.request.url
-        host = urlsplit(url).hostname or ""
-        if host == "127.0.0.1":
-            route.continue_()
-        elif url.startswith(QUICK_EXIT_URL):
-            route.fulfill(status=200, content_type="text/html", body=NEUTRAL_PAGE)
-        else:
+    def _seen(self, request):
+        url = request.url
+        self.requests.append(url)
+        local = (urlsplit(url).hostname or "") == "127.0.0.1"
+        if not local and not (self._neutral and url.startswith(QUICK_EXIT_URL)):
             self.foreign.append(url)
-            route.abort()
+
+    def answer_neutral_site(self) -> "Guard":
+        self._neutral = True
+        self.context.route(re.compile("^" + re.escape(QUICK_EXIT_URL)),
+                           lambda route: route.fulfill(status=200, content_type="text/html", body=NEUTRAL_PAGE))
+        return self
 
 
 @pytest.fixture
@@ -70,6 +78,22 @@ def phone(chromium):
     yield page
     context.close()
     assert not guard.foreign, f"requests to other hosts: {guard.foreign}"
+
+
+def test_a_request_to_another_host_is_recorded_and_never_leaves_the_machine(chromium, live_server):
+    """What every guarded test relies on: the guard sees a request for another host (a name or an IP
+    literal), and the browser fails it before any packet leaves (no name but 127.0.0.1 resolves)."""
+    context = chromium.new_context(bypass_csp=True)  # the site's own CSP would stop these requests first
+    guard = Guard(context)
+    failures: list[tuple[str, str]] = []
+    context.on("requestfailed", lambda request: failures.append((request.url, request.failure)))
+    page = context.new_page()
+    page.goto(live_server.url + "/")
+    outside = ["https://example.com/tracker.png", "http://10.255.255.1/a.png"]
+    page.evaluate("urls => Promise.all(urls.map(u => fetch(u, {mode: 'no-cors'}).catch(() => null)))", outside)
+    context.close()
+    assert guard.foreign == outside
+    assert sorted(failures) == sorted((url, "net::ERR_NAME_NOT_RESOLVED") for url in outside)
 
 
 def _pages_to_check(built_site) -> list[str]:
@@ -111,6 +135,7 @@ def test_111_and_quick_exit_stay_on_screen_after_scrolling_on_a_phone(phone, liv
 # --- quick exit ------------------------------------------------------------------------------------------------
 
 def test_quick_exit_replaces_the_page_clears_what_it_can_and_back_does_not_return(page, guard, live_server):
+    guard.answer_neutral_site()
     logged = []
     page.on("console", lambda message: logged.append(message.text))
     page.goto(live_server.url + "/duong-day-nong/")
@@ -134,6 +159,7 @@ def test_quick_exit_replaces_the_page_clears_what_it_can_and_back_does_not_retur
 
 def test_quick_exit_keyboard_shortcut_is_shift_three_times_and_typing_capitals_does_not_trigger_it(
         page, guard, live_server):
+    guard.answer_neutral_site()
     page.goto(live_server.url + "/")
     page.wait_for_load_state("load")
     for key in ("Shift+T", "Shift+H", "Shift+O"):
@@ -150,7 +176,7 @@ def test_quick_exit_keyboard_shortcut_is_shift_three_times_and_typing_capitals_d
 
 def test_quick_exit_without_javascript_is_a_plain_link_to_the_neutral_site(chromium, live_server):
     context = chromium.new_context(java_script_enabled=False, viewport={"width": 360, "height": 640})
-    guard = Guard(context)
+    guard = Guard(context).answer_neutral_site()
     page = context.new_page()
     page.goto(live_server.url + "/")
     page.locator("a[data-bvte-exit]").click()
