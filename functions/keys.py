@@ -54,8 +54,8 @@ def ensure_dev_keypair(config: Config) -> Path | None:
     if (directory / PUBLIC_NAME).exists():
         return None
     try:
-        # Interactive cost: a development key guards nothing real and should open quickly.
-        write_keypair(directory / PUBLIC_NAME, directory / PRIVATE_NAME, DEV_PASSPHRASE, level="interactive")
+        # A development key guards nothing real (its passphrase is printed): the least cost.
+        write_keypair(directory / PUBLIC_NAME, directory / PRIVATE_NAME, DEV_PASSPHRASE, level=crypto.DEVELOPMENT_KDF)
     except FileExistsError:
         return None  # created concurrently by another process
     create_file(directory / DEV_MARKER, DEV_NOTE.encode("utf-8"), 0o644)
@@ -148,10 +148,10 @@ def ensure_dev_office(config: Config, storage=None) -> Path | None:
     root, officer = office_keys.Identity.generate(), office_keys.Identity.generate()
     try:
         create_file(directory / DEV_OFFICE_MARKER, DEV_OFFICE_NOTE.encode("utf-8"), 0o644)
-        # Interactive cost: development keys guard nothing real and should open quickly.
-        create_file(directory / DEV_ROOT_KEY_NAME, office_keys.protect(root, DEV_PASSPHRASE, "interactive"), 0o600)
-        create_file(directory / f"{DEV_OFFICER_ID}.key",
-                    office_keys.protect(officer, DEV_PASSPHRASE, "interactive"), 0o600)
+        # Development keys guard nothing real (their passphrase is printed and in the note): the least cost.
+        level = crypto.DEVELOPMENT_KDF
+        create_file(directory / DEV_ROOT_KEY_NAME, office_keys.protect(root, DEV_PASSPHRASE, level), 0o600)
+        create_file(directory / f"{DEV_OFFICER_ID}.key", office_keys.protect(officer, DEV_PASSPHRASE, level), 0o600)
         keyring = next_keyring_base(storage, office_keys.EMPTY_KEYRING).with_officer(
             office_keys.Officer(DEV_OFFICER_ID, DEV_OFFICER_NAME, (office_keys.ALL_COMMUNES,), officer.verify_key))
         office_keys.publish_keyring(storage, keyring, root)

@@ -84,3 +84,29 @@ def test_a_malformed_public_key_is_refused_with_a_clear_message():
         crypto.public_key_from_text("không phải khóa")
     with pytest.raises(crypto.CryptoError, match="32"):
         crypto.public_key_from_text("YWJj")
+
+
+def test_development_keys_cost_the_least_and_no_command_offers_that_cost_for_a_real_key(tmp_path, runner):
+    """The development office's keys (passphrase printed and written beside them) are made at libsodium's
+    least Argon2id cost, so they open at once; a key made by a command never can be."""
+    import nacl.pwhash
+
+    from functions.keys import DEV_ROOT_KEY_NAME, dev_officer_key, ensure_dev_office
+
+    least = (nacl.pwhash.argon2id.OPSLIMIT_MIN, nacl.pwhash.argon2id.MEMLIMIT_MIN)
+    config = Config(data_dir=tmp_path / "var")
+    folder = ensure_dev_office(config)
+    pair_config = Config(data_dir=tmp_path / "pair")
+    pair_folder = ensure_dev_keypair(pair_config)
+    for path in (folder / DEV_ROOT_KEY_NAME, dev_officer_key(config), pair_folder / "office.key"):
+        document = json.loads(path.read_bytes())
+        assert (document["opslimit"], document["memlimit"]) == least, path
+    crypto.unlock_private_key((pair_folder / "office.key").read_bytes(), DEV_PASSPHRASE)
+
+    passphrase = tmp_path / "pass"
+    passphrase.write_text("mot cau mat khau du dai cho khoa that\n", encoding="utf-8")
+    refused = runner.invoke(main, ["keys", "generate", "--private-key", str(tmp_path / "k"), "--public-key",
+                                   str(tmp_path / "p"), "--kdf", crypto.DEVELOPMENT_KDF],
+                            env={"BVTE_NEW_PASSPHRASE_FILE": str(passphrase)})
+    assert refused.exit_code != 0 and not (tmp_path / "k").exists()
+    assert crypto.DEVELOPMENT_KDF not in crypto.KDF_LEVELS

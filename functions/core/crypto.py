@@ -22,12 +22,19 @@ import nacl.utils
 from nacl.public import PrivateKey, PublicKey, SealedBox
 
 PRIVATE_KEY_FORMAT = "bvte-private-key-v1"
-# Argon2id cost levels (libsodium's names). Keys for real use: "moderate" (256 MiB) or more.
+# Argon2id cost levels (libsodium's names), the choices for a key that protects something. Keys for real
+# use: "moderate" (256 MiB) or more.
 KDF_LEVELS = {
     "interactive": (nacl.pwhash.argon2id.OPSLIMIT_INTERACTIVE, nacl.pwhash.argon2id.MEMLIMIT_INTERACTIVE),
     "moderate": (nacl.pwhash.argon2id.OPSLIMIT_MODERATE, nacl.pwhash.argon2id.MEMLIMIT_MODERATE),
     "sensitive": (nacl.pwhash.argon2id.OPSLIMIT_SENSITIVE, nacl.pwhash.argon2id.MEMLIMIT_SENSITIVE),
 }
+# The development office's keys (``bvte serve`` on an empty data folder): their passphrase is printed and
+# written beside them, so any cost would protect nothing; libsodium's least keeps every unlock instant.
+# Never offered as a choice (the commands offer KDF_LEVELS only).
+DEVELOPMENT_KDF = "development"
+_KDF_COSTS = {**KDF_LEVELS,
+              DEVELOPMENT_KDF: (nacl.pwhash.argon2id.OPSLIMIT_MIN, nacl.pwhash.argon2id.MEMLIMIT_MIN)}
 
 
 class CryptoError(Exception):
@@ -82,7 +89,7 @@ def unseal(private_key: PrivateKey, ciphertext: bytes) -> bytes:
 def protect_secret(secret: bytes, passphrase: str, level: str, file_format: str, public: str) -> bytes:
     """A private key file: JSON with the Argon2id salt and costs, ``public`` (to show which key it is)
     and ``secret`` encrypted with the key the passphrase derives."""
-    opslimit, memlimit = KDF_LEVELS[level]
+    opslimit, memlimit = _KDF_COSTS[level]
     salt = nacl.utils.random(nacl.pwhash.argon2id.SALTBYTES)
     key = nacl.pwhash.argon2id.kdf(nacl.secret.SecretBox.KEY_SIZE, passphrase.encode("utf-8"), salt,
                                    opslimit=opslimit, memlimit=memlimit)
