@@ -44,9 +44,10 @@ chromium:
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-noto-core >/dev/null; \
 	else echo "Lighthouse needs Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi
 
-## test: the whole suite, browser and S3 tests included
+## test: the whole suite, browser and S3 tests included. Bytecode is cached even where the environment
+## says not to: the workers and the many Python processes the tests start would each compile every module.
 test: install node_modules/.package-lock.json headless-shell
-	$(BIN)/pytest
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
