@@ -95,8 +95,8 @@ def config(request, tmp_path) -> Config:
 
 @pytest.fixture(scope="session")
 def dev_keypair(tmp_path_factory) -> SimpleNamespace:
-    """One development key pair for the session (``folder``, and ``private_key`` already opened):
-    making and opening a pair costs about half a second of argon2 per test otherwise."""
+    """One development key pair for the session (``folder``, and ``private_key`` already opened), copied
+    into each test's data folder by ``dev_keys``: the same pair throughout, made and opened once."""
     from functions.core import crypto
     from functions.keys import DEV_PASSPHRASE, PRIVATE_NAME, ensure_dev_keypair, keys_dir
 

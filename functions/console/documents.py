@@ -23,10 +23,10 @@ from ..core.clocks import UNIT_LABELS
 from ..core.forms import Form
 from ..core.rubric import RubricError, load_rubrics, rubric_in_force, rubrics_dir
 from ..core.workdays import VIETNAM
+from ..core.yaml_data import load_yaml
 
 from .casefile import CaseFile, read_case, readable_cases, references
 from .office import actor, audit, handled, refused, session, unlocked_only
-from ..core.yaml_data import load_yaml
 
 blueprint = Blueprint("documents", __name__)
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
+
 from .yaml_data import load_yaml
 
 DATA_FILE = Path("data") / "hotlines.yml"  # under the content folder

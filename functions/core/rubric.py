@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 import yaml
+
 from .yaml_data import load_yaml
 
 VERDICT_PASS = "Đạt"
