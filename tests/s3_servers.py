@@ -31,7 +31,11 @@ REGION = "us-east-1"
 # Every listener of ``weed mini``, each given an explicit port so that nothing falls back to a default.
 WEED_PORTS = ("s3", "s3.port.grpc", "master.port", "master.port.grpc", "volume.port", "volume.port.grpc",
               "filer.port", "filer.port.grpc", "admin.port", "admin.port.grpc")
+# The listeners it really opens (the admin UI is off, so its HTTP port stays closed): each must be its own.
+OWN_LISTENERS = tuple(name for name in WEED_PORTS if name != "admin.port")
 START_ATTEMPTS = 4
+# Port pool slices: each parallel worker of one run chooses from its own (``PYTEST_XDIST_WORKER`` gwN).
+POOL_SLICES = 8
 
 
 def weed_binary() -> str:
@@ -61,17 +65,23 @@ def _port_is_free(port: int) -> bool:
 
 
 def pick_ports(count: int) -> list[int]:
-    """``count`` distinct ports that were free a moment ago, chosen OUTSIDE the kernel's ephemeral range.
+    """``count`` distinct ports that were free a moment ago, chosen OUTSIDE the kernel's ephemeral range,
+    from this worker's own slice of that range.
 
     Why not ``bind(("127.0.0.1", 0))`` then close: that hands out an ephemeral port, and the kernel
     gives the same range to every outgoing connection on the machine (each HTTP request of a busy test
     run), so the port could be taken again before ``weed`` binds it. Ports below the ephemeral range are
     never handed out that way; only a process naming the port explicitly can take one, i.e. another
-    SeaweedFS of a parallel test run. That remaining race is closed by ``SeaweedFS.start``: ``weed``
-    exits ("Port allocation failed") when a port is taken, and it is started again on fresh ports.
+    SeaweedFS. The parallel workers of one run choose from disjoint slices, so they never choose the same
+    port; a SeaweedFS of another run still could, and ``SeaweedFS.start`` catches that: it checks that
+    ``weed`` itself listens on its ports (``weed mini`` carries on when its S3 port is taken, and its
+    readiness check would then pass against the other server) and starts it again on fresh ports.
     """
     low, high = _ephemeral_range()
     pool = range(10000, low) if low - 10000 >= 1000 else range(high + 1, 65536)
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+    if worker.startswith("gw") and worker[2:].isdigit():
+        pool = pool[int(worker[2:]) % POOL_SLICES::POOL_SLICES]
     chosen: list[int] = []
     for port in random.sample(pool, min(len(pool), count * 20)):
         if _port_is_free(port):
@@ -79,6 +89,29 @@ def pick_ports(count: int) -> list[int]:
             if len(chosen) == count:
                 return chosen
     raise RuntimeError(f"no {count} free ports between {pool.start} and {pool.stop - 1}")
+
+
+def listening_ports(pid: int) -> tuple[set[int], set[int]]:
+    """(TCP ports the process ``pid`` listens on, TCP ports anything on this machine listens on), from /proc."""
+    own_sockets = set()
+    for fd in os.listdir(f"/proc/{pid}/fd"):
+        try:
+            target = os.readlink(f"/proc/{pid}/fd/{fd}")
+        except OSError:
+            continue  # closed meanwhile
+        if target.startswith("socket:["):
+            own_sockets.add(target[len("socket:["):-1])
+    own, anyone = set(), set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] != "0A":  # not LISTEN
+                continue
+            port = int(fields[1].rsplit(":", 1)[1], 16)
+            anyone.add(port)
+            if fields[9] in own_sockets:
+                own.add(port)
+    return own, anyone
 
 
 class WeedExited(RuntimeError):
@@ -156,15 +189,29 @@ class SeaweedFS:
                 raise WeedExited(f"weed exited with {code} before it was ready:\n{tail}")
             try:
                 self._round_trip(client)
-                return
             except Exception as exc:  # noqa: BLE001 - not ready yet; the last error is reported on timeout
                 last_error = exc
+            else:
+                if self._listens_on_its_ports():  # raises WeedExited when another process holds one
+                    return
+                last_error = RuntimeError("weed answers but does not listen on all its ports yet")
             if time.monotonic() > deadline:
                 tail = self.log_tail()
                 self.stop()
                 raise RuntimeError(f"SeaweedFS could not store an object within {timeout}s "
                                    f"(last error: {last_error!r}):\n{tail}")
             time.sleep(0.2)
+
+    def _listens_on_its_ports(self) -> bool:
+        """True once ``weed`` itself listens on each of its ports; ``WeedExited`` (after stopping it) when
+        another process holds one: the round trip that just passed was answered by that process."""
+        own, anyone = listening_ports(self.proc.pid)
+        wanted = {self.ports[name]: name for name in OWN_LISTENERS}
+        taken = sorted(f"{wanted[port]} {port}" for port in wanted if port in anyone and port not in own)
+        if taken:
+            self.stop()
+            raise WeedExited(f"another process listens on the ports given to weed: {', '.join(taken)}")
+        return all(port in own for port in wanted)
 
     @staticmethod
     def _round_trip(client) -> None:

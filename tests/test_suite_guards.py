@@ -80,6 +80,45 @@ def test_seaweedfs_ports_are_outside_the_ephemeral_range_and_distinct():
 
 
 @pytest.mark.s3
+def test_seaweedfs_whose_s3_port_another_seaweedfs_holds_is_not_taken_for_ready(monkeypatch):
+    """``weed mini`` carries on when its S3 port is taken, and the put/get/delete probe then passes against
+    the other server: start() must see that its own process does not listen there and choose again (this
+    made a fault test freeze one server and talk to another)."""
+    other = s3_servers.SeaweedFS().start()
+    chosen: list[list[int]] = []
+
+    def first_choice_is_the_others(count: int) -> list[int]:
+        ports = real_pick(count)
+        if not chosen:
+            ports[s3_servers.WEED_PORTS.index("s3")] = other.port
+        chosen.append(ports)
+        return ports
+
+    real_pick = s3_servers.pick_ports
+    monkeypatch.setattr(s3_servers, "pick_ports", first_choice_is_the_others)
+    server = s3_servers.SeaweedFS()
+    try:
+        server.start()
+        assert len(chosen) == 2 and server.port != other.port
+        assert server.port in s3_servers.listening_ports(server.proc.pid)[0]
+        other.freeze()  # the server it talks to is its own: still answering while the other is frozen
+        client, key = server.client(connect_timeout=2, read_timeout=5), f"own/{uuid.uuid4().hex}"
+        client.put_object(Bucket=s3_servers.BUCKET, Key=key, Body=b"own")
+        assert client.get_object(Bucket=s3_servers.BUCKET, Key=key)["Body"].read() == b"own"
+    finally:
+        server.cleanup()
+        other.cleanup()
+
+
+def test_parallel_workers_choose_ports_from_disjoint_slices(monkeypatch):
+    picked = {}
+    for worker in ("gw0", "gw1", "gw2"):
+        monkeypatch.setenv("PYTEST_XDIST_WORKER", worker)
+        picked[worker] = set(s3_servers.pick_ports(200))
+    assert not picked["gw0"] & picked["gw1"] and not picked["gw1"] & picked["gw2"] and not picked["gw0"] & picked["gw2"]
+
+
+@pytest.mark.s3
 def test_seaweedfs_starts_again_on_fresh_ports_when_one_is_taken_and_restarts_ready(monkeypatch):
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))
