@@ -582,12 +582,14 @@ def test_status_lookup_timing_is_similar_for_known_and_unknown(app, client):
 
     unknown = receipts.random_receipt()
     times = {known: [], unknown: []}
-    for _ in range(25):  # interleaved, so the machine's noise falls on both alike
+    for _ in range(40):  # interleaved, so the machine's noise falls on both alike
         for receipt in (known, unknown):
             start = time.perf_counter()
             client.post("/api/tips/status", json={"receipt": receipt})
             times[receipt].append(time.perf_counter() - start)
-    a, b = (sorted(times[r])[len(times[r]) // 2] for r in (known, unknown))
+    # The fastest of each: what the lookup itself costs. A busy machine only ever adds time, and in bursts
+    # that a median of a few dozen 2 ms requests does not absorb (it failed that way beside a CPU hog).
+    a, b = (min(times[r]) for r in (known, unknown))
     assert 0.5 < a / b < 2.0, (a, b)
 
 
