@@ -79,23 +79,28 @@ def test_seaweedfs_ports_are_outside_the_ephemeral_range_and_distinct():
     assert all(not low <= port <= high for port in ports)
 
 
+def first_choice_includes(monkeypatch, listener: str, port: int) -> list[list[int]]:
+    """Make SeaweedFS's first choice of ports give ``port`` to ``listener``; the list of choices made."""
+    real_pick, chosen = s3_servers.pick_ports, []
+
+    def pick(count: int) -> list[int]:
+        ports = real_pick(count)
+        if not chosen:
+            ports[s3_servers.WEED_PORTS.index(listener)] = port
+        chosen.append(ports)
+        return ports
+
+    monkeypatch.setattr(s3_servers, "pick_ports", pick)
+    return chosen
+
+
 @pytest.mark.s3
 def test_seaweedfs_whose_s3_port_another_seaweedfs_holds_is_not_taken_for_ready(monkeypatch):
     """``weed mini`` carries on when its S3 port is taken, and the put/get/delete probe then passes against
     the other server: start() must see that its own process does not listen there and choose again (this
     made a fault test freeze one server and talk to another)."""
     other = s3_servers.SeaweedFS().start()
-    chosen: list[list[int]] = []
-
-    def first_choice_is_the_others(count: int) -> list[int]:
-        ports = real_pick(count)
-        if not chosen:
-            ports[s3_servers.WEED_PORTS.index("s3")] = other.port
-        chosen.append(ports)
-        return ports
-
-    real_pick = s3_servers.pick_ports
-    monkeypatch.setattr(s3_servers, "pick_ports", first_choice_is_the_others)
+    chosen = first_choice_includes(monkeypatch, "s3", other.port)
     server = s3_servers.SeaweedFS()
     try:
         server.start()
@@ -124,17 +129,7 @@ def test_seaweedfs_starts_again_on_fresh_ports_when_one_is_taken_and_restarts_re
     taken.bind(("127.0.0.1", 0))
     taken.listen()
     busy = taken.getsockname()[1]
-    chosen: list[list[int]] = []
-
-    def first_choice_taken(count: int) -> list[int]:
-        ports = real_pick(count)
-        if not chosen:
-            ports[s3_servers.WEED_PORTS.index("filer.port")] = busy  # as if another process bound it first
-        chosen.append(ports)
-        return ports
-
-    real_pick = s3_servers.pick_ports
-    monkeypatch.setattr(s3_servers, "pick_ports", first_choice_taken)
+    chosen = first_choice_includes(monkeypatch, "filer.port", busy)  # as if another process bound it first
     server = s3_servers.SeaweedFS()
     try:
         server.start()
