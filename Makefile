@@ -46,8 +46,12 @@ chromium:
 
 ## test: the whole suite, browser and S3 tests included. Bytecode is cached even where the environment
 ## says not to: the workers and the many Python processes the tests start would each compile every module.
+## The tests' files (tmp_path, SeaweedFS's volumes, browser profiles) are kept in memory when /dev/shm is
+## there and TMPDIR is not set: the storage's durable writes call fsync some 20,000 times a run, and on a
+## disk each waits for the journal (4 min 30 s and 488 busy CPU-s on disk, 3 min 59 s and 444 in memory).
+TEST_TMPDIR := $(or $(TMPDIR),$(shell [ -d /dev/shm ] && [ -w /dev/shm ] && echo /dev/shm))
 test: install node_modules/.package-lock.json headless-shell
-	env -u PYTHONDONTWRITEBYTECODE $(BIN)/pytest
+	env -u PYTHONDONTWRITEBYTECODE $(if $(TEST_TMPDIR),TMPDIR=$(TEST_TMPDIR)) $(BIN)/pytest
 
 bench/node_modules/.package-lock.json: bench/package.json bench/package-lock.json
 	cd bench && npm ci --no-audit --no-fund --loglevel=error
