@@ -12,19 +12,10 @@ import pytest
 
 from functions.core import audit, review_store
 from tests.test_assessments import JSON, form
-from tests.test_cases_cli import Office
+from tests.test_cases_cli import Office, made_office, office  # noqa: F401 - the fixtures
 
 YEAR = dt.date.today().year
 DEADLINE = (dt.date.today() + dt.timedelta(days=30)).isoformat()
-
-
-@pytest.fixture
-def office(runner, config, tmp_path) -> Office:
-    office = Office(runner, config, tmp_path)
-    office.init()
-    office.add("can-bo-lan", "--communes", "muong-ang")
-    office.add("can-bo-minh", "--communes", "bung-lao")
-    return office
 
 
 @pytest.fixture

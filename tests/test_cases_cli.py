@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -70,14 +71,29 @@ def paper_lines(output: str) -> list[str]:
     return re.findall(r"^\s+\d\.\s+(\S{4}-\S{4})$", output, flags=re.MULTILINE)
 
 
-@pytest.fixture
-def office(runner, config, tmp_path) -> Office:
-    """An office: root, can-bo-lan for Mường Ảng, can-bo-minh for Búng Lao."""
-    office = Office(runner, config, tmp_path)
+@pytest.fixture(scope="session")
+def made_office(tmp_path_factory) -> Path:
+    """An office made once per test process with the commands (root, can-bo-lan for Mường Ảng, can-bo-minh
+    for Búng Lao): the folder of its key files and its data folder ``var``. Making one runs Argon2id five
+    times; ``office`` copies this one for each test instead."""
+    from click.testing import CliRunner
+
+    folder = tmp_path_factory.mktemp("office")
+    office = Office(CliRunner(), Config(data_dir=folder / "var", testing=True), folder)
     office.init()
     office.add("can-bo-lan", "--communes", "muong-ang")
     office.add("can-bo-minh", "--communes", "bung-lao")
-    return office
+    return folder
+
+
+@pytest.fixture
+def office(runner, config, tmp_path, made_office) -> Office:
+    """An office: root, can-bo-lan for Mường Ảng, can-bo-minh for Búng Lao, in this test's folders (a copy of
+    ``made_office``: key files with their modes, and the data folder)."""
+    shutil.copytree(made_office / "var", config.data_dir, dirs_exist_ok=True)
+    for key_file in made_office.glob("*.key"):
+        shutil.copy2(key_file, tmp_path / key_file.name)
+    return Office(runner, config, tmp_path)
 
 
 def post_report(client, commune: str, submission: str, description: str = "Em bé bị bỏ đói nhiều ngày",
