@@ -250,13 +250,23 @@ class SeaweedFS:
         os.kill(self.proc.pid, signal.SIGCONT)
 
     def stop(self) -> None:
+        """Stop gracefully (SIGTERM: ~2.5 s while weed flushes), so that ``start()`` finds the data again."""
+        self._end(signal.SIGTERM)
+
+    def cleanup(self) -> None:
+        """Stop for good and delete the data: SIGKILL, as nothing weed would flush is kept."""
+        self._end(signal.SIGKILL)
+        if self._own_dir:
+            shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _end(self, how: signal.Signals) -> None:
         if self.proc is None:
             return
         proc, self.proc = self.proc, None
         if proc.poll() is None:
             try:
                 os.kill(proc.pid, signal.SIGCONT)
-                os.kill(proc.pid, signal.SIGTERM)
+                os.kill(proc.pid, how)
                 proc.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 os.kill(proc.pid, signal.SIGKILL)
@@ -264,11 +274,6 @@ class SeaweedFS:
             except ProcessLookupError:
                 pass
         self._log.close()
-
-    def cleanup(self) -> None:
-        self.stop()
-        if self._own_dir:
-            shutil.rmtree(self.data_dir, ignore_errors=True)
 
 
 def _serial_moto_server():
