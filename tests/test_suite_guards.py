@@ -1,13 +1,16 @@
 """The suite's own rules: browser tests carry their mark, HTTP unit tests wait for no site build, the
-shared development keys work, and SeaweedFS starts race-free and is ready only when it stores objects."""
+shared development keys work, SeaweedFS starts race-free and is ready only when it stores objects, and the
+longest test files are handed out first."""
 
 from __future__ import annotations
 
+import json
 import socket
 import uuid
 
 import pytest
 
+import file_order
 import s3_servers
 from functions.core import crypto
 from functions.keys import PRIVATE_NAME, load_public_key
@@ -53,6 +56,33 @@ def test_a_test_driving_chromium_without_the_browser_mark_is_an_error(pytester):
         "*test_unmarked_through_page*drives Chromium*not marked*browser*",
         "*test_unmarked_direct*drives Chromium*not marked*browser*",
     ])
+
+
+def test_longest_files_first_keeps_each_files_tests_together_and_in_order():
+    nodeids = ["a.py::t1", "a.py::t2", "b.py::t1", "c.py::t1", "c.py::t2", "c.py::t3", "d.py::t1"]
+    seconds = {"a.py": 2.0, "b.py": 30.0, "d.py": 1.5}  # c.py is not in the table: 3 tests at 0.5 s
+    assert file_order.longest_files_first(nodeids, seconds) == [
+        "b.py::t1", "a.py::t1", "a.py::t2", "c.py::t1", "c.py::t2", "c.py::t3", "d.py::t1"]
+
+
+def test_the_suite_is_collected_longest_file_first_and_a_run_records_each_files_seconds(
+        pytester, monkeypatch, tmp_path):
+    pytester.makepyfile(test_quick="def test_1():\n    pass\n\ndef test_2():\n    pass\n",
+                        test_slow="import time\n\ndef test_1():\n    time.sleep(0.3)\n")
+    table = tmp_path / "file_seconds.json"
+    monkeypatch.setattr(file_order, "TABLE", table)
+    monkeypatch.delenv("PYTEST_XDIST_WORKER", raising=False)  # the inner run is not a worker of ours
+    # No table yet: a file counts half a second a test, so the file of two tests comes first.
+    collected = pytester.runpytest("-p", "file_order", "-p", "no:cacheprovider", "--collect-only", "-q")
+    assert [line for line in collected.outlines if "::" in line] == [
+        "test_quick.py::test_1", "test_quick.py::test_2", "test_slow.py::test_1"]
+    recorded = pytester.runpytest("-p", "file_order", "-p", "no:cacheprovider", "--record-file-seconds")
+    recorded.assert_outcomes(passed=3)
+    seconds = json.loads(table.read_text(encoding="utf-8"))
+    assert seconds.keys() == {"test_quick.py", "test_slow.py"} and seconds["test_slow.py"] >= 0.3 > seconds["test_quick.py"]
+    collected = pytester.runpytest("-p", "file_order", "-p", "no:cacheprovider", "--collect-only", "-q")
+    assert [line for line in collected.outlines if "::" in line] == [
+        "test_slow.py::test_1", "test_quick.py::test_1", "test_quick.py::test_2"]
 
 
 def test_http_unit_tests_get_no_site_and_so_wait_for_no_build(config, request):
