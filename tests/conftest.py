@@ -38,12 +38,14 @@ CHROMIUM_ARGS = [
 AXE_JS = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
 
-def build_site(dest: Path, config_file: Path | None = None) -> subprocess.CompletedProcess:
-    """``mkdocs build --strict`` into ``dest``; returns the finished process (check returncode)."""
+def build_site(dest: Path, config_file: Path | None = None, env: dict[str, str] | None = None
+               ) -> subprocess.CompletedProcess:
+    """``mkdocs build --strict`` into ``dest`` (``env`` added to the environment); returns the finished
+    process (check returncode)."""
     cmd = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(dest)]
     if config_file is not None:
         cmd += ["--config-file", str(config_file)]
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", **(env or {})}
     return subprocess.run(cmd, cwd=REPO_ROOT, capture_output=True, text=True, env=env, timeout=600)
 
 
