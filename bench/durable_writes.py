@@ -4,7 +4,7 @@ file, fsync, link, folder fsync) in a folder on the disk against one in memory (
 and the whole machine's busy CPU seconds (the disk's journal is written by kernel threads, outside this
 process), median of rounds; ratio against the disk in the same run.
 
-    .venv/bin/python -m bench test_files [--rounds 5] [--writes 1000] [--disk /var/tmp] [--memory /dev/shm]
+    .venv/bin/python -m bench durable_writes [--rounds 5] [--writes 1000] [--disk /var/tmp] [--memory /dev/shm]
 """
 
 from __future__ import annotations
