@@ -144,6 +144,12 @@ def first_screen(chromium, url: str, viewport: dict, hold_stylesheets: bool):
     try:
         page.goto(url)
         page.wait_for_load_state("networkidle")
+        # Material's bundle loads once the browser is idle after the load event (material-later.js) and
+        # redraws the header (2 % of the screen); the critical CSS draws the header as it is then. On a busy
+        # machine network idle came before the browser was idle, and one screenshot of the two had the
+        # bundle's header and the other not (10 % of the screen differed): wait for it, and its transitions.
+        page.wait_for_function("() => window.document$ !== undefined")
+        page.wait_for_function("() => document.getAnimations().every(a => a.playState !== 'running')")
         state = page.evaluate("""() => ({
             applied: [...document.styleSheets].filter(s => s.href && s.media.mediaText !== 'print').map(s => s.href),
             call: document.querySelector('.bvte-topbar__number').innerText,
