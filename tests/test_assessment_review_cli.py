@@ -9,10 +9,10 @@ import datetime as dt
 import json
 
 import pytest
+from cli_office import Office
 
 from functions.core import audit, review_store
 from tests.test_assessments import JSON, form
-from tests.test_cases_cli import Office, made_office, office  # noqa: F401 - the fixtures
 
 YEAR = dt.date.today().year
 DEADLINE = (dt.date.today() + dt.timedelta(days=30)).isoformat()

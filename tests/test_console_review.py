@@ -161,7 +161,7 @@ def test_evidence_opens_inline_from_memory(console, submitted):
 
 
 def test_an_officer_of_another_commune_sees_none_of_it(console, submitted, runner, config, tmp_path):
-    from tests.test_cases_cli import PASSPHRASE
+    from cli_office import PASSPHRASE
     from functions.commands import main
     from functions.console import create_console_app
     from functions.keys import keys_dir, DEV_PASSPHRASE, DEV_ROOT_KEY_NAME

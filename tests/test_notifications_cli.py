@@ -12,7 +12,7 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import requests
-from test_cases_cli import Office as CliOffice
+from cli_office import Office as CliOffice
 from test_cases_cli import post_report
 from test_notifications import free_port, readable, smtp_server
 

@@ -10,7 +10,7 @@ from PIL import Image
 
 from functions.web import context
 
-from test_cases_cli import made_office, office, post_report  # noqa: F401 - the office fixtures
+from test_cases_cli import post_report
 
 ANSWER = "Cháu ở với bà ngoại, bản Huổi Lóng"
 
