@@ -146,7 +146,8 @@ class SeaweedFS:
     def args(self) -> list[str]:
         p = self.ports
         return [
-            weed_binary(), "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
+            # -logtostderr: its log goes to weed.log only; by default glog also leaves files in $TMPDIR.
+            weed_binary(), "-logtostderr", "mini", f"-dir={self.data_dir}", "-ip=127.0.0.1", "-ip.bind=127.0.0.1",
             "-master.telemetry=false", "-admin.ui=false", "-webdav=false",
             "-s3.port.iceberg=0", "-s3.port.lance=0",
             "-master.volumeSizeLimitMB=64", "-volume.max=8",

@@ -224,20 +224,21 @@ def test_storage_down_answers_503_json(tmp_path):
 @pytest.mark.parametrize("counters", ["s3-compare-and-swap", "dynamodb"])
 def test_cloud_backends_lose_no_hits(request, counters):
     """The same counter on S3 (SeaweedFS, a real S3 server), its counters either by conditional writes or
-    in DynamoDB (moto server, one request at a time as DynamoDB's atomic ADD behaves): 200 concurrent
-    views, 200 counted, no address stored."""
+    in DynamoDB (moto server, one request at a time as DynamoDB's atomic ADD behaves): 60 views from 20
+    threads at once, 60 counted, no address stored. (200 views took 28 s on SeaweedFS, nearly all of it
+    threads waiting their turn at the same four counters; 20 at once is the contention that matters.)"""
     dynamodb = request.getfixturevalue("dynamodb") if counters == "dynamodb" else None
     storage = s3_storage(request.getfixturevalue("seaweedfs"), *([dynamodb] if dynamodb else []))
     now = utc(2026, 7, 13, 3, 0, 10)
     secret = b"s" * 32
 
-    def hit(i: int) -> None:  # 10 visitors on 20 pages each
+    def hit(i: int) -> None:  # 10 visitors on 6 pages each
         visits.record_view(storage, secret, now, "198.51.100.7", f"{PHONE_UA} v{i % 10}", f"/page-{i // 10}/")
 
     with concurrent.futures.ThreadPoolExecutor(max_workers=20) as pool:
-        list(pool.map(hit, range(200)))
+        list(pool.map(hit, range(60)))
     counts = visits.read_counts(storage, now)
-    assert (counts.today, counts.week, counts.month, counts.total, counts.online) == (200, 200, 200, 200, 10)
+    assert (counts.today, counts.week, counts.month, counts.total, counts.online) == (60, 60, 60, 60, 10)
     assert not any("198.51.100.7" in key for key in storage.list(""))
 
 
