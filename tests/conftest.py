@@ -23,7 +23,7 @@ from functions.config import REPO_ROOT, Config
 
 # Plugins, registered once for the whole suite (importing fixtures into each module would define them
 # once per module, and a session fixture would then exist once per module too).
-pytest_plugins = ["s3_servers", "cli_office", "file_order", "pytester"]
+pytest_plugins = ["s3_servers", "cli_office", "file_order", "shared_rewrite", "pytester"]
 
 # Debian's chromium-headless-shell: the same Chromium (Blink, V8, network stack) built as the headless-only
 # browser Playwright itself uses for headless tests. It starts a page for a quarter of the CPU of the full

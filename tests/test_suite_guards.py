@@ -12,6 +12,7 @@ import pytest
 
 import file_order
 import s3_servers
+import shared_rewrite
 from functions.core import crypto
 from functions.keys import PRIVATE_NAME, load_public_key
 
@@ -83,6 +84,20 @@ def test_the_suite_is_collected_longest_file_first_and_a_run_records_each_files_
     collected = pytester.runpytest("-p", "file_order", "-p", "no:cacheprovider", "--collect-only", "-q")
     assert [line for line in collected.outlines if "::" in line] == [
         "test_slow.py::test_1", "test_quick.py::test_1", "test_quick.py::test_2"]
+
+
+def test_each_worker_imports_the_test_modules_from_its_own_share_and_collects_them_once(pytester, monkeypatch):
+    imported = pytester.path / "imported.txt"
+    for name in ("test_share_one", "test_share_two", "test_share_three", "test_share_four"):
+        pytester.makepyfile(**{name: f"open({str(imported)!r}, 'a').write('{name}\\n')\n\ndef test_it():\n    pass\n"})
+    monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")  # the second of two workers: it starts halfway
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    result = pytester.runpytest("-p", "shared_rewrite", "-p", "no:cacheprovider", "-p", "no:file_order")
+    result.assert_outcomes(passed=4)
+    assert imported.read_text().split() == ["test_share_three", "test_share_two", "test_share_four", "test_share_one"]
+    assert shared_rewrite.rotated([1, 2, 3, 4, 5, 6], 2, 3) == [5, 6, 1, 2, 3, 4]
+    assert shared_rewrite.modules_to_collect([f"{pytester.path}/test_share_two.py::test_it", "nothing.txt"]) == [
+        pytester.path / "test_share_two.py"]
 
 
 def test_http_unit_tests_get_no_site_and_so_wait_for_no_build(config, request):
