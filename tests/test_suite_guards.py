@@ -92,7 +92,7 @@ def test_each_worker_imports_the_test_modules_from_its_own_share_and_collects_th
         pytester.makepyfile(**{name: f"open({str(imported)!r}, 'a').write('{name}\\n')\n\ndef test_it():\n    pass\n"})
     monkeypatch.setenv("PYTEST_XDIST_WORKER", "gw1")  # the second of two workers: it starts halfway
     monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
-    result = pytester.runpytest("-p", "shared_rewrite", "-p", "no:cacheprovider", "-p", "no:file_order")
+    result = pytester.runpytest("-p", "shared_rewrite", "-p", "no:cacheprovider")
     result.assert_outcomes(passed=4)
     assert imported.read_text().split() == ["test_share_three", "test_share_two", "test_share_four", "test_share_one"]
     assert shared_rewrite.rotated([1, 2, 3, 4, 5, 6], 2, 3) == [5, 6, 1, 2, 3, 4]
