@@ -7,6 +7,11 @@ then ran alone for up to 24 s while the others had finished. This plugin orders 
 their seconds in ``file_seconds.json`` (a file not in it counts ``UNKNOWN_SECONDS_PER_TEST`` a test),
 keeping the order of the tests within each file. ``pytest --record-file-seconds`` writes that table from a
 run: each file's setup, call and teardown seconds.
+
+The real site is built once per run, by the first test that needs it, while the others that need it wait
+(``built_site``). The three longest files all start with such a test, so two of the three workers began the
+run waiting some 6 s for the first's build: of the first file each worker gets, only one now starts with a
+test that needs the site; the others are the longest files that do not.
 """
 
 from __future__ import annotations
@@ -34,6 +39,32 @@ def longest_files_first(nodeids: list[str], seconds: dict[str, float]) -> list[s
     return sorted(nodeids, key=lambda nodeid: (-expected[file_of(nodeid)], first_seen[file_of(nodeid)]))
 
 
+def one_waiting_start(nodeids: list[str], starts_with_site: set[str], workers: int) -> list[str]:
+    """``nodeids`` (files in order) with at most one file of ``starts_with_site`` among the first ``workers``
+    files: the first such file keeps its place, later ones make way for the next files that are not."""
+    files = list(dict.fromkeys(file_of(nodeid) for nodeid in nodeids))
+    head: list[str] = []
+    rest = files[:]
+    while len(head) < workers and rest:
+        waits = any(name in starts_with_site for name in head)
+        pick = next((name for name in rest if not (waits and name in starts_with_site)), None)
+        if pick is None:
+            break
+        head.append(pick)
+        rest.remove(pick)
+    rank = {name: i for i, name in enumerate(head + rest)}
+    return sorted(nodeids, key=lambda nodeid: rank[file_of(nodeid)])
+
+
+def starts_with_the_built_site(items) -> set[str]:
+    """Files whose first test needs the built site (asks for ``built_site`` or drives a browser)."""
+    first: dict[str, object] = {}
+    for item in items:
+        first.setdefault(file_of(item.nodeid), item)
+    return {name for name, item in first.items()
+            if "built_site" in item.fixturenames or item.get_closest_marker("browser") is not None}
+
+
 def read_table(path: Path) -> dict[str, float]:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
@@ -47,7 +78,10 @@ def pytest_addoption(parser):
 
 
 def pytest_collection_modifyitems(config, items):
-    order = {nodeid: i for i, nodeid in enumerate(longest_files_first([i.nodeid for i in items], read_table(TABLE)))}
+    ordered = longest_files_first([i.nodeid for i in items], read_table(TABLE))
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1)
+    ordered = one_waiting_start(ordered, starts_with_the_built_site(items), workers)
+    order = {nodeid: i for i, nodeid in enumerate(ordered)}
     items.sort(key=lambda item: order[item.nodeid])
 
 

@@ -66,6 +66,29 @@ def test_longest_files_first_keeps_each_files_tests_together_and_in_order():
         "b.py::t1", "a.py::t1", "a.py::t2", "c.py::t1", "c.py::t2", "c.py::t3", "d.py::t1"]
 
 
+def test_of_the_first_file_of_each_worker_only_one_starts_by_waiting_for_the_site_build():
+    nodeids = ["a.py::t1", "b.py::t1", "b.py::t2", "c.py::t1", "d.py::t1", "e.py::t1"]
+    assert file_order.one_waiting_start(nodeids, {"a.py", "b.py", "d.py"}, 3) == [
+        "a.py::t1", "c.py::t1", "e.py::t1", "b.py::t1", "b.py::t2", "d.py::t1"]
+    assert file_order.one_waiting_start(nodeids, {"b.py", "c.py"}, 3) == [
+        "a.py::t1", "b.py::t1", "b.py::t2", "d.py::t1", "c.py::t1", "e.py::t1"]
+    assert file_order.one_waiting_start(nodeids, {"a.py", "b.py"}, 1) == nodeids  # one worker: nothing to spread
+
+
+def test_a_file_whose_first_test_needs_the_built_site_or_a_browser_makes_way_at_the_start(pytester, monkeypatch):
+    pytester.makeconftest("import pytest\n\n@pytest.fixture\ndef built_site():\n    return 'site'\n")
+    pytester.makeini("[pytest]\nmarkers =\n    browser: drives Chromium\n")
+    three = "\n".join(f"def test_{n}({{arg}}):\n    pass\n" for n in range(3))
+    pytester.makepyfile(test_reads_site=three.format(arg="built_site"),
+                        test_browses="import pytest\n\npytestmark = pytest.mark.browser\n" + three.format(arg=""),
+                        test_alone="def test_1():\n    pass\n")
+    monkeypatch.setattr(file_order, "TABLE", pytester.path / "no-table.json")
+    monkeypatch.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    collected = pytester.runpytest("-p", "file_order", "-p", "no:cacheprovider", "--collect-only", "-q")
+    files = list(dict.fromkeys(line.split("::")[0] for line in collected.outlines if "::" in line))
+    assert files == ["test_browses.py", "test_alone.py", "test_reads_site.py"]  # 1.5 s, 0.5 s, 1.5 s expected
+
+
 def test_the_suite_is_collected_longest_file_first_and_a_run_records_each_files_seconds(
         pytester, monkeypatch, tmp_path):
     pytester.makepyfile(test_quick="def test_1():\n    pass\n\ndef test_2():\n    pass\n",
