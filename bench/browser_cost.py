@@ -22,16 +22,11 @@ from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
+from bench import busy_cpu_seconds
+
 REPO = Path(__file__).resolve().parents[1]
 BROWSERS = {"full chromium --headless": "/usr/bin/chromium",
             "chromium-headless-shell": "/usr/lib/chromium/chromium-headless-shell"}
-
-
-def busy_seconds() -> float:
-    """CPU seconds the machine has spent busy since boot (all cores; idle and iowait excluded)."""
-    with open("/proc/stat", encoding="ascii") as stat:
-        ticks = [int(v) for v in stat.readline().split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / 100
 
 
 def blank_page(browser, url: str) -> None:
@@ -52,10 +47,10 @@ def site_page(browser, url: str) -> None:
 def measure(browser, url: str, action, pages: int) -> tuple[float, float]:
     """CPU seconds and wall seconds per page, ``pages`` in a row after one to warm up."""
     action(browser, url)
-    cpu, wall = busy_seconds(), time.perf_counter()
+    cpu, wall = busy_cpu_seconds(), time.perf_counter()
     for _ in range(pages):
         action(browser, url)
-    return (busy_seconds() - cpu) / pages, (time.perf_counter() - wall) / pages
+    return (busy_cpu_seconds() - cpu) / pages, (time.perf_counter() - wall) / pages
 
 
 def main(argv: list[str] | None = None) -> None:

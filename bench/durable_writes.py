@@ -18,14 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import busy_cpu_seconds
 from functions.storage.files import create_file
-
-
-def busy_cpu_seconds() -> float:
-    """The whole machine's busy time so far (user, nice, system, irq, softirq) from /proc/stat."""
-    with open("/proc/stat", encoding="ascii") as stat:
-        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
-    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def write_round(parent: Path, writes: int) -> tuple[float, float]:
