@@ -1,6 +1,7 @@
 """The suite's own rules: browser tests carry their mark, HTTP unit tests wait for no site build, the
-shared development keys work, SeaweedFS starts race-free and is ready only when it stores objects, and the
-longest test files are handed out first."""
+shared development keys work, SeaweedFS starts race-free and is ready only when it stores objects, the
+longest test files are handed out first (but only one worker starts by waiting for the site build), and the
+workers share the rewriting of the test modules."""
 
 from __future__ import annotations
 
